@@ -1,0 +1,33 @@
+/*
+ * dedup.h - exact deduplication of records within the event-time horizon.
+ *
+ * A record is identified by a 64-bit hash of its raw text.  Exact
+ * duplicates carry the same timestamp, so the seen-set is split into
+ * event-time slices (one minute each) and a duplicate is always looked up
+ * in its own slice; a slice is dropped when the watermark passes it.  A
+ * bounded input that holds the watermark keeps every slice until its end.
+ * Memory: 8-16 bytes per distinct record in the open slices.  Two
+ * different records of one slice share a hash with probability about
+ * n^2 / 2^65 (2e-8 for a million records in one minute).
+ */
+#ifndef FW_DEDUP_H
+#define FW_DEDUP_H
+
+#include <stdint.h>
+
+#include "stream/tumbler.h"
+
+typedef struct fw_dedup {
+    fw_tumbler slices;
+    uint64_t bytes; /* memory held by the open slices */
+} fw_dedup;
+
+void fw_dedup_init(fw_dedup *d);
+void fw_dedup_destroy(fw_dedup *d);
+/* 0: first sighting (now remembered); 1: a duplicate; -1: the record's
+ * slice was already dropped (the record is late). */
+int fw_dedup_check(fw_dedup *d, int64_t ts_us, uint64_t hash);
+/* Drop the slices the watermark has passed. */
+void fw_dedup_advance(fw_dedup *d, int64_t watermark_us);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * cli.h - the floodwatch subcommands.
+ *
+ * Each subcommand is one function taking the arguments after its name
+ * (argv[0] is the subcommand name) and returning the process exit status:
+ * 0 on success, 1 on a runtime failure (bad input, I/O), 2 on a usage error.
+ * main.c dispatches through a table of these; nothing else lives there.
+ */
+#ifndef FW_CLI_H
+#define FW_CLI_H
+
+int fw_cli_generate(int argc, char **argv);
+int fw_cli_batch(int argc, char **argv);
+
+#endif

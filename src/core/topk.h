@@ -1,0 +1,43 @@
+/*
+ * topk.h - heavy hitters by address: the space-saving algorithm
+ * (Metwally et al.) over a min-heap of k counters.
+ *
+ * While no more than k distinct keys were seen the counts are exact (and
+ * fw_topk_exact says so).  After that, a new key replaces the smallest
+ * counter and inherits its count as over-estimation error: any key whose
+ * true count exceeds total/k is guaranteed to be present.  Bytes and
+ * packets ride along with each counter.  Cost: O(log k) per add, memory
+ * about 100 * k bytes.
+ */
+#ifndef FW_TOPK_H
+#define FW_TOPK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/amap.h"
+
+typedef struct fw_topk_entry {
+    fw_addr key;
+    uint64_t count;   /* events (an upper bound once evictions happened) */
+    uint64_t error;   /* over-estimation bound inherited on replacement */
+    uint64_t bytes;
+    uint64_t packets;
+} fw_topk_entry;
+
+typedef struct fw_topk {
+    fw_topk_entry *heap; /* min-heap on count */
+    uint32_t k, n;
+    uint64_t evictions;
+    fw_amap pos; /* key -> uint32_t heap position */
+} fw_topk;
+
+void fw_topk_init(fw_topk *t, uint32_t k);
+void fw_topk_destroy(fw_topk *t);
+void fw_topk_add(fw_topk *t, const fw_addr *key, uint64_t count, uint64_t bytes, uint64_t packets);
+static inline bool fw_topk_exact(const fw_topk *t) { return t->evictions == 0; }
+/* Copy up to max entries into out, by count descending, ties by address
+ * ascending.  Returns the number copied.  O(k log k). */
+uint32_t fw_topk_sorted(const fw_topk *t, fw_topk_entry *out, uint32_t max);
+
+#endif

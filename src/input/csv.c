@@ -1,0 +1,349 @@
+/*
+ * csv.c - streaming RFC 4180 reader (see csv.h).
+ *
+ * The buffer holds [pos, end) unread bytes.  A record is parsed only when a
+ * line end after it is in the buffer (or the input has ended), so parsing
+ * never has to resume mid-record: when the buffer runs dry inside a record,
+ * the unread tail moves to the front, more is read, and the record is parsed
+ * again from its start.  The fast path handles a line without quotes with
+ * memchr; lines with a quote take the state machine.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "input/csv.h"
+
+#define CHUNK (1u << 20)
+
+struct fw_csv {
+    int fd;                 /* -1 for a memory reader */
+    const char *name;       /* for messages, not owned */
+    char *buf;              /* owned buffer (fd readers) */
+    const char *data;       /* the bytes: buf, or the caller's memory */
+    size_t cap;             /* buf capacity */
+    size_t pos, end;        /* unread bytes are data[pos, end) */
+    bool eof;               /* no more input after data[end) */
+    size_t max_record;
+    uint64_t consumed;      /* bytes before data[pos] */
+    uint64_t line;          /* lines before data[pos] */
+    uint64_t blank;
+    fw_csv_field fields[FW_CSV_MAX_FIELDS];
+    char *scratch;          /* unescaped quoted fields */
+    size_t scratch_cap;
+};
+
+static fw_csv *reader_new(const char *name, size_t max_record)
+{
+    fw_csv *r = fw_xcalloc(1, sizeof *r);
+    r->name = name;
+    r->max_record = max_record ? max_record : (1u << 20);
+    r->fd = -1;
+    return r;
+}
+
+fw_csv *fw_csv_open_fd(int fd, const char *name, size_t max_record)
+{
+    fw_csv *r = reader_new(name, max_record);
+    r->fd = fd;
+    r->cap = 2 * (CHUNK > r->max_record ? CHUNK : r->max_record) + 1;
+    r->buf = fw_xmalloc(r->cap);
+    r->data = r->buf;
+    return r;
+}
+
+fw_csv *fw_csv_open_mem(const char *buf, size_t n, const char *name, size_t max_record)
+{
+    fw_csv *r = reader_new(name, max_record);
+    r->data = buf;
+    r->end = n;
+    r->eof = true;
+    return r;
+}
+
+void fw_csv_close(fw_csv *r)
+{
+    if (!r)
+        return;
+    free(r->buf);
+    free(r->scratch);
+    free(r);
+}
+
+uint64_t fw_csv_offset(const fw_csv *r) { return r->consumed; }
+uint64_t fw_csv_blank_lines(const fw_csv *r) { return r->blank; }
+const char *fw_csv_name(const fw_csv *r) { return r->name; }
+
+/* Read more input, keeping data[pos, end).  Returns 1 if bytes were added,
+ * 0 at end of input, -1 on error. */
+static int refill(fw_csv *r)
+{
+    if (r->eof)
+        return 0;
+    if (r->pos > 0) {
+        memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+        r->end -= r->pos;
+        r->pos = 0;
+    }
+    size_t room = r->cap - 1 - r->end;
+    if (room == 0)
+        return 1; /* full: the caller handles an over-long record */
+    for (;;) {
+        ssize_t got = read(r->fd, r->buf + r->end, room);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return -1;
+        if (got == 0) {
+            r->eof = true;
+            return 0;
+        }
+        r->end += (size_t)got;
+        return 1;
+    }
+}
+
+static char *scratch_reserve(fw_csv *r, size_t n)
+{
+    if (n > r->scratch_cap) {
+        r->scratch_cap = n < 4096 ? 4096 : n;
+        r->scratch = fw_xrealloc(r->scratch, r->scratch_cap);
+    }
+    return r->scratch;
+}
+
+/* Split the quote-free line p[0..n) on commas. */
+static unsigned split_plain(fw_csv *r, const char *p, size_t n, int *error)
+{
+    unsigned nf = 0;
+    const char *e = p + n;
+    for (;;) {
+        const char *c = memchr(p, ',', (size_t)(e - p));
+        const char *fe = c ? c : e;
+        if (nf == FW_CSV_MAX_FIELDS) {
+            *error = FW_CSV_ETOOMANY;
+            return nf;
+        }
+        r->fields[nf++] = (fw_csv_field){p, (uint32_t)(fe - p), 0};
+        if (!c)
+            return nf;
+        p = c + 1;
+    }
+}
+
+/*
+ * Parse one record with quotes starting at s, within s[0..avail).  Returns the
+ * number of bytes up to the record's line end (not including it) and sets
+ * *term to the line-end length (0 at end of input), or returns (size_t)-1 if
+ * the record is not complete within avail and more input may follow.
+ */
+static size_t parse_quoted(fw_csv *r, const char *s, size_t avail, bool at_eof, unsigned *nf_out,
+                           size_t *term, int *error, uint64_t *lines)
+{
+    /* Worst case the unescaped text is as long as the record. */
+    char *out = scratch_reserve(r, avail + 1);
+    size_t o = 0, i = 0;
+    unsigned nf = 0;
+    uint64_t nl = 0;
+    for (;;) {
+        /* Start of a field at s[i]. */
+        size_t fstart_o = o;
+        bool quoted = false;
+        if (i < avail && s[i] == '"') {
+            quoted = true;
+            i++;
+            for (;;) {
+                if (i >= avail) {
+                    if (!at_eof)
+                        return (size_t)-1;
+                    *error = FW_CSV_EQUOTE;
+                    goto field_done;
+                }
+                char c = s[i++];
+                if (c == '"') {
+                    if (i < avail && s[i] == '"') {
+                        out[o++] = '"';
+                        i++;
+                        continue;
+                    }
+                    if (i >= avail && !at_eof)
+                        return (size_t)-1;
+                    break;
+                }
+                if (c == '\n')
+                    nl++;
+                out[o++] = c;
+            }
+            /* After the closing quote: text up to the separator is an error,
+             * kept in the field so nothing is lost. */
+            while (i < avail && s[i] != ',' && s[i] != '\n' && !(s[i] == '\r' && i + 1 < avail && s[i + 1] == '\n')) {
+                if (!(s[i] == '\r' && i + 1 == avail))
+                    *error = FW_CSV_EQUOTE;
+                out[o++] = s[i++];
+            }
+        } else {
+            while (i < avail && s[i] != ',' && s[i] != '\n')
+                out[o++] = s[i++];
+            if (i < avail && s[i] == '\n' && o > fstart_o && out[o - 1] == '\r')
+                o--;
+        }
+    field_done:
+        if (nf < FW_CSV_MAX_FIELDS)
+            r->fields[nf++] = (fw_csv_field){NULL, (uint32_t)(o - fstart_o), quoted};
+        else
+            *error = FW_CSV_ETOOMANY;
+        /* Remember offsets; pointers are fixed up below (out may not move,
+         * but keep the scheme simple and explicit). */
+        r->fields[nf - 1].p = (const char *)(uintptr_t)fstart_o;
+        if (i >= avail) {
+            if (!at_eof)
+                return (size_t)-1;
+            *term = 0;
+            break;
+        }
+        if (s[i] == ',') {
+            i++;
+            continue;
+        }
+        if (s[i] == '\r' && i + 1 < avail && s[i + 1] == '\n') {
+            *term = 2;
+            break;
+        }
+        if (s[i] == '\n') {
+            *term = 1;
+            break;
+        }
+        /* A lone trailing '\r' at the buffer end: need more input. */
+        if (!at_eof)
+            return (size_t)-1;
+        *term = 0;
+        i = avail;
+        break;
+    }
+    for (unsigned k = 0; k < nf; k++)
+        r->fields[k].p = out + (uintptr_t)r->fields[k].p;
+    *nf_out = nf;
+    *lines = nl;
+    return i;
+}
+
+int fw_csv_next(fw_csv *r, fw_csv_row *row)
+{
+    for (;;) {
+        const char *s = r->data + r->pos;
+        size_t avail = r->end - r->pos;
+        if (avail == 0) {
+            if (r->fd < 0)
+                return 0;
+            int rc = refill(r);
+            if (rc < 0)
+                return -1;
+            if (rc == 0 && r->end == r->pos)
+                return 0;
+            continue;
+        }
+        const char *nlp = memchr(s, '\n', avail);
+        if (!nlp && !r->eof) {
+            if (avail >= r->max_record)
+                goto too_long;
+            int rc = refill(r);
+            if (rc < 0)
+                return -1;
+            continue;
+        }
+        size_t len = nlp ? (size_t)(nlp - s) : avail;
+        size_t term = nlp ? 1 : 0;
+        if (len > r->max_record)
+            goto too_long;
+        size_t body = len;
+        if (body && s[body - 1] == '\r')
+            body--, term++;
+        memset(row, 0, sizeof *row);
+        row->line = r->line + 1;
+        if (body == 0) {
+            /* A blank line: skip it. */
+            r->pos += len + (nlp ? 1 : 0);
+            r->consumed += len + (nlp ? 1 : 0);
+            r->line++;
+            r->blank++;
+            continue;
+        }
+        if (!memchr(s, '"', body)) {
+            row->nf = split_plain(r, s, body, &row->error);
+            row->f = r->fields;
+            row->raw = s;
+            row->raw_n = body;
+            r->pos += len + (nlp ? 1 : 0);
+            r->consumed += len + (nlp ? 1 : 0);
+            r->line++;
+            return 1;
+        }
+        /* Quoted: may span lines. */
+        unsigned nf = 0;
+        uint64_t lines = 0;
+        int error = 0;
+        size_t qterm = 0;
+        size_t qlen = parse_quoted(r, s, avail < r->max_record + 2 ? avail : r->max_record + 2,
+                                   r->eof || avail >= r->max_record + 2, &nf, &qterm, &error, &lines);
+        if (qlen == (size_t)-1) {
+            if (r->fd < 0 || r->eof)
+                return 0; /* unreachable: at_eof forces completion */
+            int rc = refill(r);
+            if (rc < 0)
+                return -1;
+            continue;
+        }
+        if (qlen > r->max_record)
+            goto too_long;
+        row->nf = nf;
+        row->f = r->fields;
+        row->raw = s;
+        row->raw_n = qlen;
+        row->error = error;
+        r->pos += qlen + qterm;
+        r->consumed += qlen + qterm;
+        r->line += 1 + lines;
+        return 1;
+
+    too_long:
+        /* Skip to the next line end, reading as needed; report the head. */
+        memset(row, 0, sizeof *row);
+        row->line = r->line + 1;
+        row->error = FW_CSV_ETOOLONG;
+        row->f = r->fields;
+        row->nf = 0;
+        {
+            /* Hand out a copy of the head, since skipping refills the buffer. */
+            size_t head = r->max_record < 256 ? r->max_record : 256;
+            char *h = scratch_reserve(r, head);
+            memcpy(h, r->data + r->pos, head);
+            row->raw = h;
+            row->raw_n = head;
+        }
+        for (;;) {
+            s = r->data + r->pos;
+            avail = r->end - r->pos;
+            nlp = memchr(s, '\n', avail);
+            if (nlp) {
+                size_t skip = (size_t)(nlp - s) + 1;
+                r->pos += skip;
+                r->consumed += skip;
+                break;
+            }
+            r->pos += avail;
+            r->consumed += avail;
+            if (r->fd < 0 || r->eof)
+                break;
+            int rc = refill(r);
+            if (rc < 0)
+                return -1;
+            if (rc == 0)
+                break;
+        }
+        r->line++;
+        return 1;
+    }
+}

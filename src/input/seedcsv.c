@@ -1,0 +1,420 @@
+/*
+ * seedcsv.c - seed traffic-log schema and record decoder (see seedcsv.h).
+ *
+ * The decoder is on the hot path (one call per row), so numbers are parsed
+ * by hand rather than with strtol/strtod, and each column is looked up by a
+ * precomputed field index.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/ts.h"
+#include "input/seedcsv.h"
+
+static const char *const col_names[FW_COL_COUNT] = {
+#define X(id, name, req) name,
+    FW_COL_LIST(X)
+#undef X
+};
+static const unsigned char col_required[FW_COL_COUNT] = {
+#define X(id, name, req) req,
+    FW_COL_LIST(X)
+#undef X
+};
+
+/* Other spellings seen in flow exports (NetFlow-style JSON/CSV, nfdump). */
+static const struct {
+    const char *alias;
+    enum fw_col col;
+} aliases[] = {
+    {"ts", FW_COL_TIMESTAMP},         {"time", FW_COL_TIMESTAMP},
+    {"event_time", FW_COL_TIMESTAMP}, {"src_ip", FW_COL_SOURCE_IP},
+    {"srcaddr", FW_COL_SOURCE_IP},    {"sa", FW_COL_SOURCE_IP},
+    {"dst_ip", FW_COL_DEST_IP},       {"destination_ip", FW_COL_DEST_IP},
+    {"dstaddr", FW_COL_DEST_IP},      {"da", FW_COL_DEST_IP},
+    {"src_port", FW_COL_SOURCE_PORT}, {"sp", FW_COL_SOURCE_PORT},
+    {"dst_port", FW_COL_DEST_PORT},   {"dp", FW_COL_DEST_PORT},
+    {"proto", FW_COL_PROTOCOL},       {"pr", FW_COL_PROTOCOL},
+    {"tcp_flags", FW_COL_FLAGS},      {"flg", FW_COL_FLAGS},
+    {"bytes", FW_COL_BYTES_SENT},     {"ibyt", FW_COL_BYTES_SENT},
+    {"packets", FW_COL_PACKETS_SENT}, {"ipkt", FW_COL_PACKETS_SENT},
+};
+
+const char *fw_col_name(enum fw_col c) { return (unsigned)c < FW_COL_COUNT ? col_names[c] : "?"; }
+
+static int lookup_col(const char *p, unsigned n)
+{
+    /* Trim blanks and a UTF-8 byte-order mark on the first header. */
+    if (n >= 3 && (unsigned char)p[0] == 0xef && (unsigned char)p[1] == 0xbb &&
+        (unsigned char)p[2] == 0xbf)
+        p += 3, n -= 3;
+    while (n && isspace((unsigned char)*p))
+        p++, n--;
+    while (n && isspace((unsigned char)p[n - 1]))
+        n--;
+    for (unsigned c = 0; c < FW_COL_COUNT; c++)
+        if (strlen(col_names[c]) == n && !strncasecmp(col_names[c], p, n))
+            return (int)c;
+    for (unsigned a = 0; a < sizeof aliases / sizeof aliases[0]; a++)
+        if (strlen(aliases[a].alias) == n && !strncasecmp(aliases[a].alias, p, n))
+            return (int)aliases[a].col;
+    return -1;
+}
+
+int fw_seed_schema_init(fw_seed_schema *s, const fw_csv_row *h, char *err, unsigned errn)
+{
+    memset(s, 0, sizeof *s);
+    for (unsigned c = 0; c < FW_COL_COUNT; c++)
+        s->idx[c] = -1;
+    s->nfields = h->nf;
+    unsigned eo = 0;
+    for (unsigned i = 0; i < h->nf; i++) {
+        int c = lookup_col(h->f[i].p, h->f[i].n);
+        if (c < 0) {
+            s->nextra++;
+            int w = snprintf(s->extra + eo, sizeof s->extra - eo, "%s%.*s", eo ? "," : "",
+                             (int)(h->f[i].n > 64 ? 64 : h->f[i].n), h->f[i].p);
+            if (w > 0 && eo + (unsigned)w < sizeof s->extra)
+                eo += (unsigned)w;
+            continue;
+        }
+        if (s->idx[c] >= 0) {
+            snprintf(err, errn, "column '%s' appears twice (fields %d and %u)", col_names[c],
+                     s->idx[c] + 1, i + 1);
+            return -1;
+        }
+        s->idx[c] = (int)i;
+    }
+    unsigned o = 0;
+    err[0] = 0;
+    for (unsigned c = 0; c < FW_COL_COUNT; c++) {
+        if (col_required[c] && s->idx[c] < 0) {
+            int w = snprintf(err + o, errn - o, "%s%s", o ? ", " : "missing required column(s): ",
+                             col_names[c]);
+            if (w > 0 && o + (unsigned)w < errn)
+                o += (unsigned)w;
+        }
+    }
+    if (s->idx[FW_COL_PACKET_SIZE] < 0 && s->idx[FW_COL_BYTES_SENT] < 0) {
+        int w = snprintf(err + o, errn - o, "%s%s", o ? "; " : "",
+                         "missing a size column: packet_size or bytes_sent");
+        if (w > 0 && o + (unsigned)w < errn)
+            o += (unsigned)w;
+    }
+    return o ? -1 : 0;
+}
+
+int fw_parse_u64(const char *p, unsigned n, uint64_t *v)
+{
+    if (n == 0 || n > 20)
+        return -1;
+    uint64_t x = 0;
+    unsigned i = 0;
+    for (; i < n && (unsigned)(p[i] - '0') <= 9; i++) {
+        if (x > (UINT64_MAX - 9) / 10)
+            return -1;
+        x = x * 10 + (uint64_t)(p[i] - '0');
+    }
+    if (i == 0)
+        return -1;
+    /* A float column written by pandas: "200.0". Only zeros may follow. */
+    if (i < n && p[i] == '.') {
+        for (i++; i < n; i++)
+            if (p[i] != '0')
+                return -1;
+    }
+    if (i != n)
+        return -1;
+    *v = x;
+    return 0;
+}
+
+int fw_parse_ms_to_us(const char *p, unsigned n, int64_t *us)
+{
+    unsigned i = 0;
+    int neg = 0;
+    if (i < n && (p[i] == '-' || p[i] == '+'))
+        neg = p[i++] == '-';
+    int64_t ip = 0;
+    unsigned start = i;
+    for (; i < n && (unsigned)(p[i] - '0') <= 9; i++) {
+        if (ip > (INT64_MAX / 1000 - 9) / 10)
+            return -1;
+        ip = ip * 10 + (p[i] - '0');
+    }
+    int64_t frac = 0, scale = 100;
+    unsigned fd = 0;
+    if (i < n && p[i] == '.') {
+        for (i++; i < n && (unsigned)(p[i] - '0') <= 9; i++, fd++) {
+            frac += (p[i] - '0') * scale;
+            scale /= 10;
+        }
+    }
+    if (i == start || (i == start + 1 && p[start] == '.' && fd == 0))
+        return -1;
+    if (i != n) {
+        /* Exponent notation and the like: take the slow, exact path. */
+        char buf[64];
+        if (n >= sizeof buf)
+            return -1;
+        memcpy(buf, p, n);
+        buf[n] = 0;
+        char *end;
+        double d = strtod(buf, &end);
+        if (*end || !isfinite(d) || fabs(d) > 9e12)
+            return -1;
+        *us = (int64_t)llround(d * 1000.0);
+        return 0;
+    }
+    int64_t v = ip * 1000 + frac;
+    *us = neg ? -v : v;
+    return 0;
+}
+
+int fw_parse_tcp_flags(const char *p, unsigned n, uint8_t *flags)
+{
+    static const struct {
+        const char *name;
+        uint8_t bit;
+    } names[] = {{"SYN", FW_TCP_SYN}, {"ACK", FW_TCP_ACK}, {"FIN", FW_TCP_FIN},
+                 {"RST", FW_TCP_RST}, {"PSH", FW_TCP_PSH}, {"URG", FW_TCP_URG}};
+    uint8_t f = 0;
+    unsigned i = 0;
+    while (i < n) {
+        while (i < n && (p[i] == ',' || p[i] == '|' || p[i] == ' '))
+            i++;
+        unsigned s = i;
+        while (i < n && p[i] != ',' && p[i] != '|' && p[i] != ' ')
+            i++;
+        if (i == s)
+            break;
+        unsigned len = i - s;
+        unsigned k;
+        for (k = 0; k < sizeof names / sizeof names[0]; k++)
+            if (len == 3 && !strncasecmp(names[k].name, p + s, 3))
+                break;
+        if (k < sizeof names / sizeof names[0]) {
+            f |= names[k].bit;
+            continue;
+        }
+        /* nfdump style: one letter a flag, '.' for unset ("....S.", "SA"). */
+        for (unsigned j = s; j < i; j++) {
+            switch (p[j]) {
+            case 'F': f |= FW_TCP_FIN; break;
+            case 'S': f |= FW_TCP_SYN; break;
+            case 'R': f |= FW_TCP_RST; break;
+            case 'P': f |= FW_TCP_PSH; break;
+            case 'A': f |= FW_TCP_ACK; break;
+            case 'U': f |= FW_TCP_URG; break;
+            case '.': break;
+            default: return -1;
+            }
+        }
+    }
+    *flags = f;
+    return 0;
+}
+
+int fw_parse_proto(const char *p, unsigned n, uint8_t *proto)
+{
+    static const struct {
+        const char *name;
+        uint8_t num;
+    } names[] = {{"TCP", FW_PROTO_TCP},   {"UDP", FW_PROTO_UDP},   {"ICMP", FW_PROTO_ICMP},
+                 {"ICMPV6", FW_PROTO_ICMPV6}, {"GRE", 47}, {"ESP", 50}, {"SCTP", 132}};
+    for (unsigned k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (strlen(names[k].name) == n && !strncasecmp(names[k].name, p, n)) {
+            *proto = names[k].num;
+            return 0;
+        }
+    uint64_t v;
+    if (fw_parse_u64(p, n, &v) == 0 && v <= 255) {
+        *proto = (uint8_t)v;
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_bool(const char *p, unsigned n)
+{
+    if ((n == 4 && !strncasecmp(p, "true", 4)) || (n == 1 && p[0] == '1') ||
+        (n == 3 && !strncasecmp(p, "yes", 3)))
+        return 1;
+    if ((n == 5 && !strncasecmp(p, "false", 5)) || (n == 1 && p[0] == '0') ||
+        (n == 2 && !strncasecmp(p, "no", 2)))
+        return 0;
+    return -1;
+}
+
+static enum fw_http_method parse_method(const char *p, unsigned n)
+{
+    static const char *const m[] = {"GET", "POST", "PUT", "DELETE", "HEAD"};
+    for (unsigned k = 0; k < 5; k++)
+        if (strlen(m[k]) == n && !memcmp(m[k], p, n))
+            return (enum fw_http_method)(FW_HTTP_GET + k);
+    return FW_HTTP_OTHER;
+}
+
+/* Largest packet an IP datagram can carry, and the smallest (a bare header). */
+#define PKT_MIN 20
+#define PKT_MAX 65535
+/* A response slower than this is a broken measurement, not a slow server. */
+#define RESPONSE_MAX_US (600LL * 1000 * 1000)
+
+fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow *out,
+                         uint64_t empty[FW_COL_COUNT])
+{
+    fw_faults f = 0;
+    memset(out, 0, sizeof *out);
+    out->response_us = -1;
+    out->is_attack = 2;
+    if (row->error)
+        f |= FW_BIT(FW_R_CSV_MALFORMED);
+    if (row->nf != s->nfields)
+        f |= FW_BIT(FW_R_FIELD_COUNT);
+
+    const fw_csv_field *fld[FW_COL_COUNT];
+    static const fw_csv_field none = {"", 0, 0};
+    for (unsigned c = 0; c < FW_COL_COUNT; c++) {
+        int i = s->idx[c];
+        fld[c] = (i >= 0 && (unsigned)i < row->nf) ? &row->f[i] : &none;
+        if (empty && i >= 0 && fld[c]->n == 0)
+            empty[c]++;
+    }
+#define F(c) fld[FW_COL_##c]
+
+    if (F(TIMESTAMP)->n == 0)
+        f |= FW_BIT(FW_R_TIMESTAMP_MISSING);
+    else if (fw_ts_parse(F(TIMESTAMP)->p, F(TIMESTAMP)->n, &out->ts_us))
+        f |= FW_BIT(FW_R_TIMESTAMP_INVALID);
+
+    if (F(SOURCE_IP)->n == 0)
+        f |= FW_BIT(FW_R_SRC_IP_MISSING);
+    else if (fw_addr_parse(F(SOURCE_IP)->p, F(SOURCE_IP)->n, &out->src))
+        f |= FW_BIT(FW_R_SRC_IP_INVALID);
+    else if (fw_addr_source_use(&out->src) != FW_ADDR_OK)
+        f |= FW_BIT(FW_R_SRC_IP_UNUSABLE);
+
+    if (F(DEST_IP)->n == 0)
+        f |= FW_BIT(FW_R_DST_IP_MISSING);
+    else if (fw_addr_parse(F(DEST_IP)->p, F(DEST_IP)->n, &out->dst))
+        f |= FW_BIT(FW_R_DST_IP_INVALID);
+    else if (fw_addr_dest_use(&out->dst) != FW_ADDR_OK)
+        f |= FW_BIT(FW_R_DST_IP_UNUSABLE);
+
+    if (fw_parse_proto(F(PROTOCOL)->p, F(PROTOCOL)->n, &out->proto))
+        f |= FW_BIT(FW_R_PROTOCOL_UNKNOWN);
+
+    uint64_t v;
+    bool has_ports = out->proto == FW_PROTO_TCP || out->proto == FW_PROTO_UDP || out->proto == 132;
+    if (F(DEST_PORT)->n) {
+        if (fw_parse_u64(F(DEST_PORT)->p, F(DEST_PORT)->n, &v) || v > 65535)
+            f |= FW_BIT(FW_R_PORT_INVALID);
+        else
+            out->dst_port = (uint16_t)v;
+    } else if (has_ports) {
+        f |= FW_BIT(FW_R_PORT_INVALID);
+    }
+    if (F(SOURCE_PORT)->n) {
+        if (fw_parse_u64(F(SOURCE_PORT)->p, F(SOURCE_PORT)->n, &v) || v > 65535)
+            f |= FW_BIT(FW_R_PORT_INVALID);
+        else
+            out->src_port = (uint16_t)v;
+    }
+
+    /* Counters: empty means unknown (0); anything else must be a count. */
+    if (F(BYTES_SENT)->n) {
+        if (fw_parse_u64(F(BYTES_SENT)->p, F(BYTES_SENT)->n, &out->bytes_sent))
+            f |= FW_BIT(FW_R_COUNTER_INVALID);
+    }
+    if (F(BYTES_RECEIVED)->n) {
+        if (fw_parse_u64(F(BYTES_RECEIVED)->p, F(BYTES_RECEIVED)->n, &out->bytes_recv))
+            f |= FW_BIT(FW_R_COUNTER_INVALID);
+    }
+    if (F(PACKETS_SENT)->n) {
+        if (fw_parse_u64(F(PACKETS_SENT)->p, F(PACKETS_SENT)->n, &v) || v > UINT32_MAX)
+            f |= FW_BIT(FW_R_COUNTER_INVALID);
+        else
+            out->pkts_sent = (uint32_t)v;
+    } else {
+        out->pkts_sent = 1; /* a log row with no packet counter is one request */
+    }
+    if (F(PACKETS_RECEIVED)->n) {
+        if (fw_parse_u64(F(PACKETS_RECEIVED)->p, F(PACKETS_RECEIVED)->n, &v) || v > UINT32_MAX)
+            f |= FW_BIT(FW_R_COUNTER_INVALID);
+        else
+            out->pkts_recv = (uint32_t)v;
+    }
+
+    /* Packet size: outside [20, 65535] is impossible for one IP packet.  The
+     * seed's bytes_sent is packets_sent * packet_size, so where the counters
+     * are sound the size is recomputed from them (and the repair counted). */
+    bool size_ok = F(PACKET_SIZE)->n && !fw_parse_u64(F(PACKET_SIZE)->p, F(PACKET_SIZE)->n, &v) &&
+                   v >= PKT_MIN && v <= PKT_MAX;
+    if (size_ok) {
+        out->packet_size = (uint32_t)v;
+        if (!F(BYTES_SENT)->n)
+            out->bytes_sent = (uint64_t)out->packet_size * out->pkts_sent;
+    } else if (out->pkts_sent && out->bytes_sent &&
+               out->bytes_sent % out->pkts_sent == 0 &&
+               out->bytes_sent / out->pkts_sent >= PKT_MIN &&
+               out->bytes_sent / out->pkts_sent <= PKT_MAX) {
+        out->packet_size = (uint32_t)(out->bytes_sent / out->pkts_sent);
+        if (s->idx[FW_COL_PACKET_SIZE] >= 0)
+            f |= FW_BIT(FW_R_PACKET_SIZE_FROM_BYTES);
+    } else {
+        f |= FW_BIT(FW_R_SIZE_INVALID);
+    }
+
+    if (F(RESPONSE_TIME_MS)->n) {
+        int64_t us;
+        if (fw_parse_ms_to_us(F(RESPONSE_TIME_MS)->p, F(RESPONSE_TIME_MS)->n, &us) || us < 0 ||
+            us > RESPONSE_MAX_US)
+            f |= FW_BIT(FW_R_RESPONSE_TIME_CLEARED);
+        else
+            out->response_us = (int32_t)us;
+    }
+    if (F(TTL)->n) {
+        if (fw_parse_u64(F(TTL)->p, F(TTL)->n, &v) || v > 255)
+            f |= FW_BIT(FW_R_TTL_CLEARED);
+        else
+            out->ttl = (uint8_t)v;
+    }
+    if (F(FLAGS)->n && fw_parse_tcp_flags(F(FLAGS)->p, F(FLAGS)->n, &out->tcp_flags)) {
+        out->tcp_flags = 0;
+        f |= FW_BIT(FW_R_TCP_FLAGS_CLEARED);
+    }
+    if (out->proto != FW_PROTO_TCP)
+        out->tcp_flags = 0; /* the seed writes flags on UDP rows too; they mean nothing there */
+    if (F(COUNTRY)->n) {
+        const char *c = F(COUNTRY)->p;
+        if (F(COUNTRY)->n == 2 && isalpha((unsigned char)c[0]) && isalpha((unsigned char)c[1])) {
+            out->country[0] = (char)toupper((unsigned char)c[0]);
+            out->country[1] = (char)toupper((unsigned char)c[1]);
+        } else {
+            f |= FW_BIT(FW_R_COUNTRY_CLEARED);
+        }
+    }
+    if (F(HTTP_METHOD)->n)
+        out->http_method = (uint8_t)parse_method(F(HTTP_METHOD)->p, F(HTTP_METHOD)->n);
+    if (F(STATUS_CODE)->n) {
+        if (fw_parse_u64(F(STATUS_CODE)->p, F(STATUS_CODE)->n, &v) || v < 100 || v > 599)
+            f |= FW_BIT(FW_R_HTTP_STATUS_CLEARED);
+        else
+            out->http_status = (uint16_t)v;
+    }
+    if (F(IS_ATTACK)->n) {
+        int b = parse_bool(F(IS_ATTACK)->p, F(IS_ATTACK)->n);
+        if (b < 0)
+            f |= FW_BIT(FW_R_LABEL_CLEARED);
+        else
+            out->is_attack = (uint8_t)b;
+    }
+    out->label = (uint8_t)fw_label_from(F(ATTACK_TYPE)->p, F(ATTACK_TYPE)->n);
+#undef F
+    return f;
+}

@@ -1,0 +1,139 @@
+/* source.c - file and stdin inputs of the seed CSV format (see source.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "input/csv.h"
+#include "input/source.h"
+
+struct fw_source {
+    char *name;
+    int fd;          /* -1 for memory */
+    bool own_fd;
+    uint64_t size;
+    fw_csv *csv;
+    fw_seed_schema schema;
+    uint64_t empty[FW_COL_COUNT];
+};
+
+static bool looks_binary(const fw_csv_row *h)
+{
+    for (size_t i = 0; i < h->raw_n; i++) {
+        unsigned char c = (unsigned char)h->raw[i];
+        if (c == 0 || (c < 0x20 && c != '\t' && c != '\r'))
+            return true;
+    }
+    return false;
+}
+
+static fw_source *finish_open(fw_source *s, char *err, size_t errn)
+{
+    fw_csv_row h;
+    int rc = fw_csv_next(s->csv, &h);
+    if (rc < 0) {
+        snprintf(err, errn, "%s: read error: %s", s->name, strerror(errno));
+        goto fail;
+    }
+    if (rc == 0) {
+        snprintf(err, errn, "%s: empty input (no header line)", s->name);
+        goto fail;
+    }
+    if (h.error == FW_CSV_ETOOLONG || looks_binary(&h)) {
+        snprintf(err, errn, "%s:%llu: not a CSV traffic log (binary data in the header line)",
+                 s->name, (unsigned long long)h.line);
+        goto fail;
+    }
+    char why[600];
+    if (fw_seed_schema_init(&s->schema, &h, why, sizeof why)) {
+        snprintf(err, errn, "%s:%llu: bad header: %s", s->name, (unsigned long long)h.line, why);
+        goto fail;
+    }
+    return s;
+fail:
+    fw_source_close(s);
+    return NULL;
+}
+
+fw_source *fw_source_open(const char *path, char *err, size_t errn)
+{
+    fw_source *s = fw_xcalloc(1, sizeof *s);
+    s->name = fw_xstrdup(strcmp(path, "-") ? path : "<stdin>");
+    if (!strcmp(path, "-")) {
+        s->fd = 0;
+    } else {
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0) {
+            snprintf(err, errn, "%s: cannot open: %s", path, strerror(errno));
+            s->fd = -1;
+            fw_source_close(s);
+            return NULL;
+        }
+        s->own_fd = true;
+    }
+    struct stat st;
+    if (fstat(s->fd, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(err, errn, "%s: is a directory, not a traffic log", s->name);
+            fw_source_close(s);
+            return NULL;
+        }
+        if (S_ISREG(st.st_mode))
+            s->size = (uint64_t)st.st_size;
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    s->csv = fw_csv_open_fd(s->fd, s->name, 0);
+    return finish_open(s, err, errn);
+}
+
+fw_source *fw_source_open_mem(const char *buf, size_t n, const char *name, char *err, size_t errn)
+{
+    fw_source *s = fw_xcalloc(1, sizeof *s);
+    s->name = fw_xstrdup(name);
+    s->fd = -1;
+    s->size = n;
+    s->csv = fw_csv_open_mem(buf, n, s->name, 0);
+    return finish_open(s, err, errn);
+}
+
+void fw_source_close(fw_source *s)
+{
+    if (!s)
+        return;
+    fw_csv_close(s->csv);
+    if (s->own_fd && s->fd >= 0)
+        close(s->fd);
+    free(s->name);
+    free(s);
+}
+
+int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
+{
+    fw_csv_row row;
+    int rc = fw_csv_next(s->csv, &row);
+    if (rc < 0) {
+        snprintf(err, errn, "%s: read error: %s", s->name, strerror(errno));
+        return -1;
+    }
+    if (rc == 0)
+        return 0;
+    rec->faults = fw_seed_decode(&s->schema, &row, &rec->flow, s->empty);
+    if (memchr(row.raw, 0, row.raw_n))
+        rec->faults |= FW_BIT(FW_R_CSV_MALFORMED);
+    rec->raw = row.raw;
+    rec->raw_n = row.raw_n;
+    rec->line = row.line;
+    return 1;
+}
+
+const fw_seed_schema *fw_source_schema(const fw_source *s) { return &s->schema; }
+const uint64_t *fw_source_empty(const fw_source *s) { return s->empty; }
+uint64_t fw_source_offset(const fw_source *s) { return fw_csv_offset(s->csv); }
+uint64_t fw_source_size(const fw_source *s) { return s->size; }
+const char *fw_source_name(const fw_source *s) { return s->name; }

@@ -1,0 +1,47 @@
+/*
+ * source.h - an input of flow records: a file or standard input.
+ *
+ * Opens the input, checks it is a readable regular file or a stream,
+ * recognises its format from the header (the seed traffic-log CSV today),
+ * and yields decoded records with the faults the decoder found.  Errors are
+ * reported in a caller buffer, naming the file and, where it applies, the
+ * line.
+ */
+#ifndef FW_SOURCE_H
+#define FW_SOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clean/reasons.h"
+#include "core/flow.h"
+#include "input/seedcsv.h"
+
+typedef struct fw_source fw_source;
+
+typedef struct fw_record {
+    fw_flow flow;
+    fw_faults faults;
+    const char *raw; /* the record text; valid until the next call */
+    size_t raw_n;
+    uint64_t line;
+} fw_record;
+
+/* Open path ("-" for standard input).  Returns NULL with a message in err. */
+fw_source *fw_source_open(const char *path, char *err, size_t errn);
+/* Open over a memory buffer (tests, fuzzing).  name is used in messages. */
+fw_source *fw_source_open_mem(const char *buf, size_t n, const char *name, char *err, size_t errn);
+void fw_source_close(fw_source *s);
+
+/* 1 and a record, 0 at the end, -1 on a read error (message in err). */
+int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn);
+
+const fw_seed_schema *fw_source_schema(const fw_source *s);
+/* Empty-field counts per column, over every data row read. */
+const uint64_t *fw_source_empty(const fw_source *s);
+uint64_t fw_source_offset(const fw_source *s);
+/* Input size in bytes, 0 if unknown (a pipe). */
+uint64_t fw_source_size(const fw_source *s);
+const char *fw_source_name(const fw_source *s);
+
+#endif

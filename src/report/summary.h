@@ -1,0 +1,53 @@
+/*
+ * summary.h - the whole-run summary of a batch: accounting, data quality,
+ * labels, top sources and per-minute series.  Written as JSON (a stable
+ * format, cross-checked against pandas in tests/xcheck) and as text.
+ */
+#ifndef FW_SUMMARY_H
+#define FW_SUMMARY_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "clean/clean.h"
+#include "core/topk.h"
+#include "input/seedcsv.h"
+#include "stream/minute.h"
+
+#define FW_SUMMARY_TOP 10
+
+typedef struct fw_summary_minute {
+    int64_t start_us;
+    uint64_t events, syn_only, bytes, labelled, distinct_src;
+} fw_summary_minute;
+
+typedef struct fw_summary {
+    uint64_t by_label[FW_LABEL_COUNT];
+    fw_topk top_src;
+    fw_summary_minute *minutes; /* in time order */
+    size_t nminutes, cap;
+} fw_summary;
+
+void fw_summary_init(fw_summary *s);
+void fw_summary_destroy(fw_summary *s);
+/* Account an accepted flow. */
+void fw_summary_flow(fw_summary *s, const fw_flow *f);
+/* Account a closed minute. */
+void fw_summary_minute_add(fw_summary *s, const fw_minute *m);
+
+typedef struct fw_summary_ctx {
+    const char *input;
+    const char *db_path;      /* NULL if none */
+    const fw_clean_stats *st;
+    const fw_seed_schema *schema;
+    const uint64_t *empty;    /* per column */
+    int64_t first_us, last_us;
+    double elapsed_s;
+} fw_summary_ctx;
+
+/* Build the JSON document (a new reference). */
+json_t *fw_summary_json(const fw_summary *s, const fw_summary_ctx *c);
+/* Print the readable summary. */
+void fw_summary_print(const fw_summary *s, const fw_summary_ctx *c, FILE *out);
+
+#endif

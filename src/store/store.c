@@ -1,0 +1,442 @@
+/* store.c - the SQLite store (see store.h and docs/schema.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/ts.h"
+#include "store/store.h"
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS runs(\n"
+    "  run_id INTEGER PRIMARY KEY, mode TEXT NOT NULL, input TEXT NOT NULL,\n"
+    "  started_at TEXT NOT NULL, finished_at TEXT, rows_read INTEGER, accepted INTEGER,\n"
+    "  quarantined INTEGER, duplicates INTEGER, late INTEGER,\n"
+    "  first_event TEXT, last_event TEXT, extra_columns TEXT, options TEXT);\n"
+    "CREATE TABLE IF NOT EXISTS quarantine(\n"
+    "  run_id INTEGER NOT NULL, line INTEGER NOT NULL, reasons TEXT NOT NULL, raw TEXT NOT NULL,\n"
+    "  PRIMARY KEY(run_id, line));\n"
+    "CREATE TABLE IF NOT EXISTS dq_counters(\n"
+    "  run_id INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, count INTEGER NOT NULL,\n"
+    "  PRIMARY KEY(run_id, kind, name));\n"
+    "CREATE TABLE IF NOT EXISTS agg_minute(\n"
+    "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, events INTEGER, bytes INTEGER,\n"
+    "  bytes_recv INTEGER, packets INTEGER, syn_only INTEGER, tcp INTEGER, udp INTEGER,\n"
+    "  icmp INTEGER, other INTEGER, labelled_attack INTEGER, distinct_src INTEGER,\n"
+    "  distinct_dst INTEGER, PRIMARY KEY(run_id, minute));\n"
+    "CREATE TABLE IF NOT EXISTS agg_minute_dst(\n"
+    "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, dst TEXT NOT NULL, events INTEGER,\n"
+    "  bytes INTEGER, packets INTEGER, syn_only INTEGER, tcp INTEGER, udp INTEGER,\n"
+    "  labelled_attack INTEGER, distinct_src INTEGER, distinct_src_exact INTEGER,\n"
+    "  PRIMARY KEY(run_id, minute, dst));\n"
+    "CREATE INDEX IF NOT EXISTS agg_minute_dst_by_dst ON agg_minute_dst(dst, minute);\n"
+    "CREATE TABLE IF NOT EXISTS agg_minute_src(\n"
+    "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, src TEXT NOT NULL, events INTEGER,\n"
+    "  bytes INTEGER, packets INTEGER, syn_only INTEGER, labelled_attack INTEGER,\n"
+    "  PRIMARY KEY(run_id, minute, src));\n"
+    "CREATE INDEX IF NOT EXISTS agg_minute_src_by_src ON agg_minute_src(src, minute);\n"
+    "CREATE TABLE IF NOT EXISTS flows(\n"
+    "  run_id INTEGER NOT NULL, ts_us INTEGER NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,\n"
+    "  src_port INTEGER, dst_port INTEGER, proto INTEGER, bytes_sent INTEGER,\n"
+    "  bytes_recv INTEGER, pkts_sent INTEGER, pkts_recv INTEGER, packet_size INTEGER,\n"
+    "  tcp_flags INTEGER, ttl INTEGER, response_ms REAL, country TEXT, http_method INTEGER,\n"
+    "  http_status INTEGER, label TEXT, is_attack INTEGER);\n"
+    "CREATE INDEX IF NOT EXISTS flows_by_time ON flows(run_id, ts_us);\n";
+
+enum { ST_QUAR, ST_MIN, ST_MIN_DST, ST_MIN_SRC, ST_FLOW, ST_DQ, ST_COUNT };
+static const char *const stmt_sql[ST_COUNT] = {
+    "INSERT INTO quarantine VALUES(?1,?2,?3,?4)",
+    "INSERT INTO agg_minute VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+    "INSERT INTO agg_minute_dst VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+    "INSERT INTO agg_minute_src VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    "INSERT INTO flows VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
+    "INSERT OR REPLACE INTO dq_counters VALUES(?1,?2,?3,?4)",
+};
+
+struct fw_store {
+    sqlite3 *db;
+    char *path;      /* final path */
+    char *tmp_path;  /* temporary file for a new database, else NULL */
+    int64_t run_id;
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+const char *fw_store_errmsg(const fw_store *s) { return sqlite3_errmsg(s->db); }
+
+static int exec(fw_store *s, const char *sql, char *err, size_t errn)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errn, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void close_all(fw_store *s)
+{
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s->tmp_path);
+    free(s);
+}
+
+/* Check an existing database is ours and of our schema version. */
+static int check_version(fw_store *s, char *err, size_t errn)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM sqlite_master", -1, &q, NULL) != SQLITE_OK) {
+        snprintf(err, errn, "%s: not a floodwatch database: %s", s->path, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    sqlite3_step(q);
+    int ntables = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (ntables == 0)
+        return 0; /* empty file: ours to fill */
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key='schema_version'", -1, &q,
+                           NULL) != SQLITE_OK) {
+        snprintf(err, errn, "%s: not a floodwatch database (it has no meta table)", s->path);
+        return -1;
+    }
+    int rc = sqlite3_step(q);
+    int version = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
+    sqlite3_finalize(q);
+    if (version != FW_SCHEMA_VERSION) {
+        snprintf(err, errn,
+                 "%s: database schema version %d, this floodwatch writes version %d; use a new "
+                 "--db file",
+                 s->path, version, FW_SCHEMA_VERSION);
+        return -1;
+    }
+    return 0;
+}
+
+fw_store *fw_store_open(const char *path, const char *mode, const char *input,
+                        const char *options_json, char *err, size_t errn)
+{
+    fw_store *s = fw_xcalloc(1, sizeof *s);
+    s->path = fw_xstrdup(path);
+    struct stat stt;
+    bool exists = stat(path, &stt) == 0;
+    if (exists && !S_ISREG(stt.st_mode)) {
+        snprintf(err, errn, "%s: not a regular file", path);
+        close_all(s);
+        return NULL;
+    }
+    const char *open_path = path;
+    if (!exists) {
+        size_t n = strlen(path) + 32;
+        s->tmp_path = fw_xmalloc(n);
+        snprintf(s->tmp_path, n, "%s.tmp-%ld", path, (long)getpid());
+        open_path = s->tmp_path;
+    }
+    if (sqlite3_open_v2(open_path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        snprintf(err, errn, "%s: cannot open database: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        if (s->tmp_path)
+            unlink(s->tmp_path);
+        close_all(s);
+        return NULL;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    if (check_version(s, err, errn))
+        goto fail;
+    /* A new file is private until the rename, so it needs no journal. */
+    if (s->tmp_path && exec(s, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", err, errn))
+        goto fail;
+    if (exec(s, "BEGIN IMMEDIATE", err, errn) || exec(s, schema_sql, err, errn))
+        goto fail;
+    char sql[128];
+    snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO meta VALUES('schema_version','%d')",
+             FW_SCHEMA_VERSION);
+    if (exec(s, sql, err, errn))
+        goto fail;
+    for (int i = 0; i < ST_COUNT; i++)
+        if (sqlite3_prepare_v2(s->db, stmt_sql[i], -1, &s->st[i], NULL) != SQLITE_OK) {
+            snprintf(err, errn, "%s: %s", path, sqlite3_errmsg(s->db));
+            goto fail;
+        }
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO runs(mode,input,started_at,options) VALUES(?1,?2,"
+                           "strftime('%Y-%m-%dT%H:%M:%SZ','now'),?3)",
+                           -1, &q, NULL) != SQLITE_OK) {
+        snprintf(err, errn, "%s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    sqlite3_bind_text(q, 1, mode, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, input, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, options_json, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errn, "%s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    s->run_id = sqlite3_last_insert_rowid(s->db);
+    return s;
+fail:
+    fw_store_abort(s);
+    return NULL;
+}
+
+int64_t fw_store_run_id(const fw_store *s) { return s->run_id; }
+
+static int step(fw_store *s, sqlite3_stmt *q)
+{
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int fw_store_quarantine(fw_store *s, uint64_t line, fw_faults reasons, const char *raw,
+                        size_t raw_n)
+{
+    char why[512];
+    fw_faults_format(reasons, why, sizeof why);
+    sqlite3_stmt *q = s->st[ST_QUAR];
+    sqlite3_bind_int64(q, 1, s->run_id);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)line);
+    sqlite3_bind_text(q, 3, why, -1, SQLITE_TRANSIENT);
+    /* Raw bytes may not be UTF-8 (binary garbage); keep them as they were. */
+    sqlite3_bind_text(q, 4, raw, (int)raw_n, SQLITE_STATIC);
+    return step(s, q);
+}
+
+static void bind_counts(sqlite3_stmt *q, int at, const fw_counts *c)
+{
+    sqlite3_bind_int64(q, at, (sqlite3_int64)c->events);
+    sqlite3_bind_int64(q, at + 1, (sqlite3_int64)c->bytes);
+}
+
+int fw_store_minute(fw_store *s, const fw_minute *m)
+{
+    char minute[FW_TS_BUFSZ];
+    fw_ts_format(m->start_us, minute, 0);
+    sqlite3_stmt *q = s->st[ST_MIN];
+    const fw_counts *g = &m->global;
+    sqlite3_bind_int64(q, 1, s->run_id);
+    sqlite3_bind_text(q, 2, minute, -1, SQLITE_STATIC);
+    bind_counts(q, 3, g);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)g->bytes_recv);
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)g->packets);
+    sqlite3_bind_int64(q, 7, (sqlite3_int64)g->syn_only);
+    sqlite3_bind_int64(q, 8, (sqlite3_int64)g->tcp);
+    sqlite3_bind_int64(q, 9, (sqlite3_int64)g->udp);
+    sqlite3_bind_int64(q, 10, (sqlite3_int64)g->icmp);
+    sqlite3_bind_int64(q, 11, (sqlite3_int64)g->other);
+    sqlite3_bind_int64(q, 12, (sqlite3_int64)g->labelled);
+    sqlite3_bind_int64(q, 13, (sqlite3_int64)fw_distinct_count(&m->sources));
+    sqlite3_bind_int64(q, 14, (sqlite3_int64)fw_distinct_count(&m->dests));
+    if (step(s, q))
+        return -1;
+
+    char addr[FW_ADDR_STRLEN];
+    size_t it = 0;
+    const fw_addr *key;
+    const fw_minute_dst *d;
+    q = s->st[ST_MIN_DST];
+    while ((d = fw_amap_next(&m->dst, &it, &key))) {
+        fw_addr_format(key, addr);
+        sqlite3_bind_int64(q, 1, s->run_id);
+        sqlite3_bind_text(q, 2, minute, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, addr, -1, SQLITE_STATIC);
+        bind_counts(q, 4, &d->c);
+        sqlite3_bind_int64(q, 6, (sqlite3_int64)d->c.packets);
+        sqlite3_bind_int64(q, 7, (sqlite3_int64)d->c.syn_only);
+        sqlite3_bind_int64(q, 8, (sqlite3_int64)d->c.tcp);
+        sqlite3_bind_int64(q, 9, (sqlite3_int64)d->c.udp);
+        sqlite3_bind_int64(q, 10, (sqlite3_int64)d->c.labelled);
+        sqlite3_bind_int64(q, 11, (sqlite3_int64)fw_distinct_count(&d->sources));
+        sqlite3_bind_int(q, 12, fw_distinct_is_exact(&d->sources));
+        if (step(s, q))
+            return -1;
+    }
+    it = 0;
+    const fw_counts *c;
+    q = s->st[ST_MIN_SRC];
+    while ((c = fw_amap_next(&m->src, &it, &key))) {
+        fw_addr_format(key, addr);
+        sqlite3_bind_int64(q, 1, s->run_id);
+        sqlite3_bind_text(q, 2, minute, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, addr, -1, SQLITE_STATIC);
+        bind_counts(q, 4, c);
+        sqlite3_bind_int64(q, 6, (sqlite3_int64)c->packets);
+        sqlite3_bind_int64(q, 7, (sqlite3_int64)c->syn_only);
+        sqlite3_bind_int64(q, 8, (sqlite3_int64)c->labelled);
+        if (step(s, q))
+            return -1;
+    }
+    return 0;
+}
+
+int fw_store_flow(fw_store *s, const fw_flow *f)
+{
+    char src[FW_ADDR_STRLEN], dst[FW_ADDR_STRLEN];
+    fw_addr_format(&f->src, src);
+    fw_addr_format(&f->dst, dst);
+    sqlite3_stmt *q = s->st[ST_FLOW];
+    sqlite3_bind_int64(q, 1, s->run_id);
+    sqlite3_bind_int64(q, 2, f->ts_us);
+    sqlite3_bind_text(q, 3, src, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, dst, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 5, f->src_port);
+    sqlite3_bind_int(q, 6, f->dst_port);
+    sqlite3_bind_int(q, 7, f->proto);
+    sqlite3_bind_int64(q, 8, (sqlite3_int64)f->bytes_sent);
+    sqlite3_bind_int64(q, 9, (sqlite3_int64)f->bytes_recv);
+    sqlite3_bind_int64(q, 10, f->pkts_sent);
+    sqlite3_bind_int64(q, 11, f->pkts_recv);
+    sqlite3_bind_int64(q, 12, f->packet_size);
+    sqlite3_bind_int(q, 13, f->tcp_flags);
+    if (f->ttl)
+        sqlite3_bind_int(q, 14, f->ttl);
+    else
+        sqlite3_bind_null(q, 14);
+    if (f->response_us >= 0)
+        sqlite3_bind_double(q, 15, f->response_us / 1000.0);
+    else
+        sqlite3_bind_null(q, 15);
+    if (f->country[0])
+        sqlite3_bind_text(q, 16, f->country, 2, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 16);
+    sqlite3_bind_int(q, 17, f->http_method);
+    if (f->http_status)
+        sqlite3_bind_int(q, 18, f->http_status);
+    else
+        sqlite3_bind_null(q, 18);
+    sqlite3_bind_text(q, 19, fw_label_name(f->label), -1, SQLITE_STATIC);
+    if (f->is_attack <= 1)
+        sqlite3_bind_int(q, 20, f->is_attack);
+    else
+        sqlite3_bind_null(q, 20);
+    return step(s, q);
+}
+
+static int dq(fw_store *s, const char *kind, const char *name, uint64_t n)
+{
+    sqlite3_stmt *q = s->st[ST_DQ];
+    sqlite3_bind_int64(q, 1, s->run_id);
+    sqlite3_bind_text(q, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)n);
+    return step(s, q);
+}
+
+int fw_store_finish_run(fw_store *s, const fw_clean_stats *st, const uint64_t empty[FW_COL_COUNT],
+                        const fw_seed_schema *schema, int64_t first_us, int64_t last_us)
+{
+    int rc = 0;
+    for (unsigned r = 0; r < FW_R_COUNT; r++)
+        if (st->by_reason[r])
+            rc |= dq(s, fw_reason_kind(r) == FW_KIND_QUARANTINE ? "quarantine" : "repair",
+                     fw_reason_name(r), st->by_reason[r]);
+    rc |= dq(s, "rows", "read", st->rows_read);
+    rc |= dq(s, "rows", "accepted", st->accepted);
+    rc |= dq(s, "rows", "quarantined", st->quarantined);
+    rc |= dq(s, "rows", "duplicates", st->duplicates);
+    rc |= dq(s, "rows", "late", st->late);
+    for (unsigned c = 0; c < FW_COL_COUNT; c++)
+        if (schema->idx[c] >= 0 && empty[c])
+            rc |= dq(s, "empty_field", fw_col_name(c), empty[c]);
+    if (rc)
+        return -1;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE runs SET finished_at=strftime('%Y-%m-%dT%H:%M:%SZ','now'),"
+                           "rows_read=?2, accepted=?3, quarantined=?4, duplicates=?5, late=?6,"
+                           "first_event=?7, last_event=?8, extra_columns=?9 WHERE run_id=?1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return -1;
+    char a[FW_TS_BUFSZ], b[FW_TS_BUFSZ];
+    sqlite3_bind_int64(q, 1, s->run_id);
+    sqlite3_bind_int64(q, 2, (sqlite3_int64)st->rows_read);
+    sqlite3_bind_int64(q, 3, (sqlite3_int64)st->accepted);
+    sqlite3_bind_int64(q, 4, (sqlite3_int64)st->quarantined);
+    sqlite3_bind_int64(q, 5, (sqlite3_int64)st->duplicates);
+    sqlite3_bind_int64(q, 6, (sqlite3_int64)st->late);
+    if (st->accepted) {
+        fw_ts_format(first_us, a, 1);
+        fw_ts_format(last_us, b, 1);
+        sqlite3_bind_text(q, 7, a, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 8, b, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(q, 9, schema->extra, -1, SQLITE_STATIC);
+    rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int fsync_path(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int fw_store_commit(fw_store *s, char *err, size_t errn)
+{
+    if (exec(s, "COMMIT", err, errn)) {
+        fw_store_abort(s);
+        return -1;
+    }
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(s->st[i]);
+        s->st[i] = NULL;
+    }
+    if (sqlite3_close(s->db) != SQLITE_OK) {
+        snprintf(err, errn, "%s: cannot close database", s->path);
+        s->db = NULL;
+        fw_store_abort(s);
+        return -1;
+    }
+    s->db = NULL;
+    if (s->tmp_path) {
+        if (fsync_path(s->tmp_path, O_RDONLY) || rename(s->tmp_path, s->path)) {
+            snprintf(err, errn, "%s: cannot move the new database into place: %s", s->path,
+                     strerror(errno));
+            unlink(s->tmp_path);
+            close_all(s);
+            return -1;
+        }
+        char *dir = fw_xstrdup(s->path);
+        fsync_path(dirname(dir), O_RDONLY | O_DIRECTORY);
+        free(dir);
+    }
+    close_all(s);
+    return 0;
+}
+
+void fw_store_abort(fw_store *s)
+{
+    if (!s)
+        return;
+    if (s->db && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    for (int i = 0; i < ST_COUNT; i++) {
+        sqlite3_finalize(s->st[i]);
+        s->st[i] = NULL;
+    }
+    sqlite3_close(s->db);
+    s->db = NULL;
+    if (s->tmp_path)
+        unlink(s->tmp_path);
+    close_all(s);
+}

@@ -1,0 +1,44 @@
+/*
+ * engine.h - the pipeline after decoding: clean -> event time -> aggregates.
+ *
+ * One engine serves bounded and unbounded input.  A bounded input (batch)
+ * holds the watermark (FW_WM_HOLD) and closes every minute at its end; a
+ * stream sets an allowed out-of-orderness and minutes close as the
+ * watermark passes them.  Results go to the sinks given at init.
+ */
+#ifndef FW_ENGINE_H
+#define FW_ENGINE_H
+
+#include "clean/clean.h"
+#include "input/source.h"
+#include "stream/minute.h"
+#include "stream/watermark.h"
+
+typedef struct fw_engine_sinks {
+    fw_quarantine_fn quarantine;                   /* a quarantined row */
+    void (*flow)(void *ctx, const fw_flow *f);     /* an accepted flow */
+    fw_minute_emit_fn minute;                      /* a closed minute */
+    void *ctx;
+} fw_engine_sinks;
+
+typedef struct fw_engine_opts {
+    int64_t out_of_order_us; /* FW_WM_HOLD: hold until the input ends */
+    bool per_source;         /* per-source minute rows */
+} fw_engine_opts;
+
+typedef struct fw_engine {
+    fw_cleaner clean;
+    fw_minutes minutes;
+    fw_watermark wm;
+    fw_engine_sinks sinks;
+    int64_t first_us, last_us; /* event-time span of accepted flows */
+} fw_engine;
+
+void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks *sinks);
+/* Push one decoded record; returns the cleaning verdict. */
+enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec);
+/* End of input: close every open minute. */
+void fw_engine_finish(fw_engine *e);
+void fw_engine_destroy(fw_engine *e);
+
+#endif

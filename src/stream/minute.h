@@ -1,0 +1,67 @@
+/*
+ * minute.h - tumbling per-minute aggregates: global, per destination, per
+ * source.  These feed the store's agg_minute* tables and the summary.
+ *
+ * Built on fw_tumbler (60 s buckets): a minute is emitted, in time order,
+ * when the watermark passes its end or the bounded input ends.  Distinct
+ * counts are exact up to FW_DISTINCT_EXACT_MAX per key and HyperLogLog
+ * estimates past it (the *_exact flags say which).
+ */
+#ifndef FW_MINUTE_H
+#define FW_MINUTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/amap.h"
+#include "core/distinct.h"
+#include "core/flow.h"
+#include "stream/tumbler.h"
+
+typedef struct fw_counts {
+    uint64_t events;
+    uint64_t bytes;      /* bytes_sent: toward the destination */
+    uint64_t bytes_recv;
+    uint64_t packets;    /* pkts_sent */
+    uint64_t syn_only;   /* TCP events whose flags are exactly SYN */
+    uint64_t tcp, udp, icmp, other;
+    uint64_t labelled;   /* events labelled is_attack in the input */
+} fw_counts;
+
+/* Add one flow to a set of counters. */
+void fw_counts_add(fw_counts *c, const fw_flow *f);
+
+/* Per-destination state of one minute (value of minute.dst). */
+typedef struct fw_minute_dst {
+    fw_counts c;
+    fw_distinct sources;
+} fw_minute_dst;
+
+/* One closed minute, as handed to the emit callback (read-only there). */
+typedef struct fw_minute {
+    int64_t start_us;
+    fw_counts global;
+    fw_distinct sources;   /* distinct source addresses */
+    fw_distinct dests;     /* distinct destination addresses */
+    fw_amap dst;           /* fw_addr -> fw_minute_dst */
+    fw_amap src;           /* fw_addr -> fw_counts */
+} fw_minute;
+
+typedef void (*fw_minute_emit_fn)(void *ctx, const fw_minute *m);
+
+typedef struct fw_minutes {
+    fw_tumbler t;
+    fw_minute_emit_fn emit;
+    void *ctx;
+    bool per_source; /* keep per-source rows (memory grows with sources) */
+} fw_minutes;
+
+void fw_minutes_init(fw_minutes *m, bool per_source, fw_minute_emit_fn emit, void *ctx);
+/* Flush (emitting every open minute) and free. */
+void fw_minutes_destroy(fw_minutes *m);
+/* Add a flow; returns -1 if its minute already closed (late), else 0. */
+int fw_minutes_add(fw_minutes *m, const fw_flow *f);
+void fw_minutes_advance(fw_minutes *m, int64_t watermark_us);
+void fw_minutes_flush(fw_minutes *m);
+
+#endif
