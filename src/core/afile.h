@@ -1,8 +1,13 @@
 /*
  * afile.h - write an output file atomically: a temporary file beside the
  * target, flushed and fsync'ed, then renamed over it.  A failed or
- * interrupted run leaves the old file (or none), never half of a new one.
- * The path "-" means standard output (not atomic, not closed).
+ * interrupted run (SIGINT, SIGTERM, SIGHUP remove the temporary file) leaves
+ * the old file, or none, never half of a new one.
+ *
+ * "-" means standard output; a target that exists and is not a regular file
+ * (/dev/null, a FIFO) is written directly, since renaming over it would
+ * replace the device.  Only one atomic file may be open at a time (the
+ * signal handler knows one temporary name).
  */
 #ifndef FW_AFILE_H
 #define FW_AFILE_H
@@ -13,7 +18,7 @@
 typedef struct fw_afile {
     FILE *f;    /* write here */
     char *path; /* target, NULL for stdout */
-    char *tmp;  /* temporary name */
+    char *tmp;  /* temporary name, NULL when writing directly */
 } fw_afile;
 
 /* Returns 0, or -1 with a message naming the path in err. */

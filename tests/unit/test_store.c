@@ -1,0 +1,131 @@
+/* test_store.c - the SQLite store: atomic creation, runs, refusal of foreign files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    strcpy(dir, "/tmp/fw_store_XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd);
+}
+
+static int64_t query_int(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    if (sqlite3_step(q) == SQLITE_ROW)
+        v = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return v;
+}
+
+static int count_files(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "ls -A %s | wc -l", dir);
+    FILE *p = popen(cmd, "r");
+    int n = -1;
+    assert_int_equal(fscanf(p, "%d", &n), 1);
+    pclose(p);
+    return n;
+}
+
+static void test_abort_leaves_nothing_commit_creates(void **state)
+{
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/a.db", dir);
+    fw_store *s = fw_store_open(path, "batch", "in.csv", "{}", err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(fw_store_quarantine(s, 7, FW_BIT(FW_R_SRC_IP_INVALID), "x,y", 3), 0);
+    fw_store_abort(s);
+    assert_int_equal(count_files(), 0);
+    assert_int_not_equal(access(path, F_OK), 0);
+
+    s = fw_store_open(path, "batch", "in.csv", "{}", err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(fw_store_quarantine(s, 7, FW_BIT(FW_R_SRC_IP_INVALID) |
+                                                   FW_BIT(FW_R_TIMESTAMP_MISSING), "x,y", 3), 0);
+    assert_int_equal(count_files(), 1); /* only the temporary file */
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_int_equal(fw_store_commit(s, err, sizeof err), 0);
+    assert_int_equal(count_files(), 1);
+    assert_int_equal(query_int(path, "SELECT line FROM quarantine"), 7);
+    assert_int_equal(query_int(path, "SELECT reasons = 'timestamp_missing,src_ip_invalid' FROM quarantine"), 1);
+    assert_int_equal(query_int(path, "SELECT value FROM meta WHERE key='schema_version'"),
+                     FW_SCHEMA_VERSION);
+
+    /* A second run appends; an aborted third leaves the file as it was. */
+    s = fw_store_open(path, "batch", "in2.csv", "{}", err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(fw_store_run_id(s), 2);
+    assert_int_equal(fw_store_commit(s, err, sizeof err), 0);
+    s = fw_store_open(path, "batch", "in3.csv", "{}", err, sizeof err);
+    assert_non_null(s);
+    fw_store_quarantine(s, 9, FW_BIT(FW_R_SRC_IP_INVALID), "z", 1);
+    fw_store_abort(s);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM runs"), 2);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM quarantine"), 1);
+}
+
+static void test_refuses_foreign_files(void **state)
+{
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/notdb", dir);
+    FILE *f = fopen(path, "w");
+    fputs("this is not a database, just text that is long enough to matter....\n", f);
+    fclose(f);
+    assert_null(fw_store_open(path, "batch", "x", "{}", err, sizeof err));
+    assert_non_null(strstr(err, path));
+
+    snprintf(path, sizeof path, "%s/other.db", dir);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
+    sqlite3_close(db);
+    assert_null(fw_store_open(path, "batch", "x", "{}", err, sizeof err));
+    assert_non_null(strstr(err, "not a floodwatch database"));
+
+    snprintf(path, sizeof path, "%s/future.db", dir);
+    sqlite3_open(path, &db);
+    sqlite3_exec(db, "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
+                     "INSERT INTO meta VALUES('schema_version','99')", NULL, NULL, NULL);
+    sqlite3_close(db);
+    assert_null(fw_store_open(path, "batch", "x", "{}", err, sizeof err));
+    assert_non_null(strstr(err, "version 99"));
+
+    assert_null(fw_store_open(dir, "batch", "x", "{}", err, sizeof err));
+    assert_non_null(strstr(err, "not a regular file"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_abort_leaves_nothing_commit_creates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_foreign_files, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
