@@ -179,20 +179,27 @@ int fw_cli_batch(int argc, char **argv)
     fw_summary_ctx sc = {
         .input = fw_source_name(src), .db_path = db_path, .st = &e.clean.st,
         .schema = fw_source_schema(src), .empty = empty, .first_us = e.first_us,
-        .last_us = e.last_us, .elapsed_s = now_s() - t0,
+        .last_us = e.last_us,
     };
-    fw_afile sj = {0};
+    /* Write the summary to its temporary file, commit the database, then
+     * move the summary into place: a failure leaves neither. */
+    fw_afile sj;
     bool sj_open = false;
     if (!status && summary_path) {
-        json_t *j = fw_summary_json(&b.summary, &sc);
-        if (fw_afile_open(&sj, summary_path, err, sizeof err) ||
-            (sj_open = true, json_dumpf(j, sj.f, JSON_INDENT(2)) || fputc('\n', sj.f) == EOF)) {
-            fw_err("%s", err[0] ? err : "cannot write the summary");
+        err[0] = 0;
+        if (fw_afile_open(&sj, summary_path, err, sizeof err)) {
+            fw_err("%s", err);
             status = 1;
+        } else {
+            sj_open = true;
+            json_t *j = fw_summary_json(&b.summary, &sc);
+            if (json_dumpf(j, sj.f, JSON_INDENT(2)) || fputc('\n', sj.f) == EOF) {
+                fw_err("%s: write error", summary_path);
+                status = 1;
+            }
+            json_decref(j);
         }
-        json_decref(j);
     }
-    /* Commit the database, then the summary: both or neither. */
     if (!status && b.store) {
         if (fw_store_commit(b.store, err, sizeof err)) {
             fw_err("%s", err);
@@ -210,9 +217,12 @@ int fw_cli_batch(int argc, char **argv)
     }
     if (b.store)
         fw_store_abort(b.store);
-    if (!status && !quiet && !(summary_path && !strcmp(summary_path, "-"))) {
-        sc.elapsed_s = now_s() - t0;
-        fw_summary_print(&b.summary, &sc, stdout);
+    if (!status) {
+        double dt = now_s() - t0;
+        fw_info("batch: %llu rows in %.2f s (%.0f rows/s)", (unsigned long long)e.clean.st.rows_read,
+                dt, dt > 0 ? e.clean.st.rows_read / dt : 0.0);
+        if (!quiet && !(summary_path && !strcmp(summary_path, "-")))
+            fw_summary_print(&b.summary, &sc, stdout);
     }
     fw_engine_destroy(&e);
     fw_summary_destroy(&b.summary);

@@ -193,10 +193,16 @@ int fw_parse_tcp_flags(const char *p, unsigned n, uint8_t *flags)
         if (i == s)
             break;
         unsigned len = i - s;
-        unsigned k;
-        for (k = 0; k < sizeof names / sizeof names[0]; k++)
-            if (len == 3 && !strncasecmp(names[k].name, p + s, 3))
-                break;
+        unsigned k = sizeof names / sizeof names[0];
+        if (len == 3) {
+            /* Compare the three letters upper-cased as one word. */
+            unsigned w = (unsigned)(p[s] & ~0x20) << 16 | (unsigned)(p[s + 1] & ~0x20) << 8 |
+                         (unsigned)(p[s + 2] & ~0x20);
+            for (k = 0; k < sizeof names / sizeof names[0]; k++)
+                if (w == ((unsigned)names[k].name[0] << 16 | (unsigned)names[k].name[1] << 8 |
+                          (unsigned)names[k].name[2]))
+                    break;
+        }
         if (k < sizeof names / sizeof names[0]) {
             f |= names[k].bit;
             continue;
@@ -221,6 +227,15 @@ int fw_parse_tcp_flags(const char *p, unsigned n, uint8_t *flags)
 
 int fw_parse_proto(const char *p, unsigned n, uint8_t *proto)
 {
+    /* The common cases first, without a library call. */
+    if (n == 3 && (p[0] | 0x20) == 't' && (p[1] | 0x20) == 'c' && (p[2] | 0x20) == 'p') {
+        *proto = FW_PROTO_TCP;
+        return 0;
+    }
+    if (n == 3 && (p[0] | 0x20) == 'u' && (p[1] | 0x20) == 'd' && (p[2] | 0x20) == 'p') {
+        *proto = FW_PROTO_UDP;
+        return 0;
+    }
     static const struct {
         const char *name;
         uint8_t num;

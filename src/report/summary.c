@@ -35,7 +35,7 @@ void fw_summary_minute_add(fw_summary *s, const fw_minute *m)
     }
     s->minutes[s->nminutes++] = (fw_summary_minute){
         m->start_us, m->global.events, m->global.syn_only, m->global.bytes, m->global.labelled,
-        fw_distinct_count(&m->sources)};
+        fw_minute_sources(m)};
 }
 
 static json_t *ts_json(int64_t us)
@@ -180,7 +180,4 @@ void fw_summary_print(const fw_summary *s, const fw_summary_ctx *c, FILE *out)
         fprintf(out, "busiest minute %s: %llu events, %llu SYN-only\n", a,
                 (unsigned long long)peak, (unsigned long long)s->minutes[at].syn_only);
     }
-    if (c->elapsed_s > 0)
-        fprintf(out, "processed in %.2f s (%.0f rows/s)\n", c->elapsed_s,
-                st->rows_read / c->elapsed_s);
 }

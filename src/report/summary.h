@@ -42,7 +42,6 @@ typedef struct fw_summary_ctx {
     const fw_seed_schema *schema;
     const uint64_t *empty;    /* per column */
     int64_t first_us, last_us;
-    double elapsed_s;
 } fw_summary_ctx;
 
 /* Build the JSON document (a new reference). */

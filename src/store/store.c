@@ -239,8 +239,8 @@ int fw_store_minute(fw_store *s, const fw_minute *m)
     sqlite3_bind_int64(q, 10, (sqlite3_int64)g->icmp);
     sqlite3_bind_int64(q, 11, (sqlite3_int64)g->other);
     sqlite3_bind_int64(q, 12, (sqlite3_int64)g->labelled);
-    sqlite3_bind_int64(q, 13, (sqlite3_int64)fw_distinct_count(&m->sources));
-    sqlite3_bind_int64(q, 14, (sqlite3_int64)fw_distinct_count(&m->dests));
+    sqlite3_bind_int64(q, 13, (sqlite3_int64)fw_minute_sources(m));
+    sqlite3_bind_int64(q, 14, (sqlite3_int64)fw_minute_dests(m));
     if (step(s, q))
         return -1;
 

@@ -30,7 +30,7 @@ static void *minute_open(void *ctx, int64_t start_us)
     fw_minute *m = fw_xcalloc(1, sizeof *m);
     m->start_us = start_us;
     fw_distinct_init(&m->sources);
-    fw_distinct_init(&m->dests);
+    m->per_source = ((fw_minutes *)ctx)->per_source;
     fw_amap_init(&m->dst, sizeof(fw_minute_dst));
     fw_amap_init(&m->src, sizeof(fw_counts));
     return m;
@@ -49,7 +49,6 @@ static void minute_close(void *ctx, int64_t start_us, void *state)
     fw_amap_destroy(&m->dst);
     fw_amap_destroy(&m->src);
     fw_distinct_destroy(&m->sources);
-    fw_distinct_destroy(&m->dests);
     free(m);
 }
 
@@ -69,16 +68,21 @@ int fw_minutes_add(fw_minutes *ms, const fw_flow *f)
     fw_minute *m = fw_tumbler_bucket(&ms->t, f->ts_us);
     if (!m)
         return -1;
-    uint64_t hs = fw_addr_mix(&f->src), hd = fw_addr_mix(&f->dst);
+    uint64_t hs = fw_addr_mix(&f->src);
     fw_counts_add(&m->global, f);
-    fw_distinct_add(&m->sources, hs);
-    fw_distinct_add(&m->dests, hd);
     fw_minute_dst *d = fw_amap_upsert(&m->dst, &f->dst, NULL);
     fw_counts_add(&d->c, f);
     fw_distinct_add(&d->sources, hs);
     if (ms->per_source)
         fw_counts_add(fw_amap_upsert(&m->src, &f->src, NULL), f);
+    else
+        fw_distinct_add(&m->sources, hs);
     return 0;
+}
+
+uint64_t fw_minute_sources(const fw_minute *m)
+{
+    return m->per_source ? m->src.len : fw_distinct_count(&m->sources);
 }
 
 void fw_minutes_advance(fw_minutes *m, int64_t watermark_us) { fw_tumbler_advance(&m->t, watermark_us); }

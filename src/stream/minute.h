@@ -41,10 +41,10 @@ typedef struct fw_minute_dst {
 typedef struct fw_minute {
     int64_t start_us;
     fw_counts global;
-    fw_distinct sources;   /* distinct source addresses */
-    fw_distinct dests;     /* distinct destination addresses */
+    fw_distinct sources;   /* distinct sources, kept only without per-source rows */
     fw_amap dst;           /* fw_addr -> fw_minute_dst */
-    fw_amap src;           /* fw_addr -> fw_counts */
+    fw_amap src;           /* fw_addr -> fw_counts (if per_source) */
+    bool per_source;
 } fw_minute;
 
 typedef void (*fw_minute_emit_fn)(void *ctx, const fw_minute *m);
@@ -63,5 +63,12 @@ void fw_minutes_destroy(fw_minutes *m);
 int fw_minutes_add(fw_minutes *m, const fw_flow *f);
 void fw_minutes_advance(fw_minutes *m, int64_t watermark_us);
 void fw_minutes_flush(fw_minutes *m);
+
+/* Distinct sources and destinations of a minute.  The per-destination map
+ * holds every destination and, with per-source rows, the per-source map
+ * every source, so their sizes are the exact counts; without per-source
+ * rows the sources come from a sketch. */
+uint64_t fw_minute_sources(const fw_minute *m);
+static inline uint64_t fw_minute_dests(const fw_minute *m) { return m->dst.len; }
 
 #endif

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install what floodwatch needs from Debian's packages, if missing.
+# Runs as root (or through sudo); needs no prior setup on a fresh Debian 12.
+set -euo pipefail
+pkgs=(
+    gcc make pkg-config libc6-dev             # build
+    libsqlite3-dev libxxhash-dev libjansson-dev   # libraries
+    libcmocka-dev python3-pandas sqlite3      # tests: unit, cross-check, golden
+    clang libclang-rt-14-dev                  # fuzzing (libFuzzer)
+)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+# CI always refreshes the package lists first; elsewhere only when installing.
+if [ "${#missing[@]}" -gt 0 ] || [ "${CI:-}" = true ]; then
+    $sudo apt-get update -qq
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
