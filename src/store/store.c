@@ -23,25 +23,25 @@ static const char schema_sql[] =
     "  first_event TEXT, last_event TEXT, extra_columns TEXT, options TEXT);\n"
     "CREATE TABLE IF NOT EXISTS quarantine(\n"
     "  run_id INTEGER NOT NULL, line INTEGER NOT NULL, reasons TEXT NOT NULL, raw TEXT NOT NULL,\n"
-    "  PRIMARY KEY(run_id, line));\n"
+    "  PRIMARY KEY(run_id, line)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS dq_counters(\n"
     "  run_id INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, count INTEGER NOT NULL,\n"
-    "  PRIMARY KEY(run_id, kind, name));\n"
+    "  PRIMARY KEY(run_id, kind, name)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS agg_minute(\n"
     "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, events INTEGER, bytes INTEGER,\n"
     "  bytes_recv INTEGER, packets INTEGER, syn_only INTEGER, tcp INTEGER, udp INTEGER,\n"
     "  icmp INTEGER, other INTEGER, labelled_attack INTEGER, distinct_src INTEGER,\n"
-    "  distinct_dst INTEGER, PRIMARY KEY(run_id, minute));\n"
+    "  distinct_dst INTEGER, PRIMARY KEY(run_id, minute)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS agg_minute_dst(\n"
     "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, dst TEXT NOT NULL, events INTEGER,\n"
     "  bytes INTEGER, packets INTEGER, syn_only INTEGER, tcp INTEGER, udp INTEGER,\n"
     "  labelled_attack INTEGER, distinct_src INTEGER, distinct_src_exact INTEGER,\n"
-    "  PRIMARY KEY(run_id, minute, dst));\n"
+    "  PRIMARY KEY(run_id, minute, dst)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS agg_minute_dst_by_dst ON agg_minute_dst(dst, minute);\n"
     "CREATE TABLE IF NOT EXISTS agg_minute_src(\n"
     "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, src TEXT NOT NULL, events INTEGER,\n"
     "  bytes INTEGER, packets INTEGER, syn_only INTEGER, labelled_attack INTEGER,\n"
-    "  PRIMARY KEY(run_id, minute, src));\n"
+    "  PRIMARY KEY(run_id, minute, src)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS agg_minute_src_by_src ON agg_minute_src(src, minute);\n"
     "CREATE TABLE IF NOT EXISTS flows(\n"
     "  run_id INTEGER NOT NULL, ts_us INTEGER NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,\n"
@@ -155,7 +155,7 @@ fw_store *fw_store_open(const char *path, const char *mode, const char *input,
     if (check_version(s, err, errn))
         goto fail;
     /* A new file is private until the rename, so it needs no journal. */
-    if (s->tmp_path && exec(s, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;", err, errn))
+    if (s->tmp_path && exec(s, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;", err, errn))
         goto fail;
     if (exec(s, "BEGIN IMMEDIATE", err, errn) || exec(s, schema_sql, err, errn))
         goto fail;
