@@ -24,8 +24,17 @@ static void count_bits(fw_clean_stats *st, fw_faults f)
     }
 }
 
+uint64_t fw_record_hash(const char *raw, size_t raw_n) { return XXH3_64bits(raw, raw_n); }
+
 enum fw_verdict fw_clean(fw_cleaner *c, const fw_flow *flow, fw_faults faults, const char *raw,
                          size_t raw_n, uint64_t line)
+{
+    uint64_t h = faults & c->qmask ? 0 : fw_record_hash(raw, raw_n);
+    return fw_clean_hashed(c, flow, faults, h, raw, raw_n, line);
+}
+
+enum fw_verdict fw_clean_hashed(fw_cleaner *c, const fw_flow *flow, fw_faults faults,
+                                uint64_t hash, const char *raw, size_t raw_n, uint64_t line)
 {
     c->st.rows_read++;
     if (faults & c->qmask) {
@@ -36,7 +45,7 @@ enum fw_verdict fw_clean(fw_cleaner *c, const fw_flow *flow, fw_faults faults, c
             c->on_quarantine(c->ctx, line, q, raw, raw_n);
         return FW_QUARANTINE;
     }
-    int seen = fw_dedup_check(&c->dedup, flow->ts_us, XXH3_64bits(raw, raw_n));
+    int seen = fw_dedup_check(&c->dedup, flow->ts_us, hash);
     if (seen < 0) {
         c->st.late++;
         return FW_LATE;

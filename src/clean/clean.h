@@ -50,6 +50,14 @@ void fw_cleaner_destroy(fw_cleaner *c);
 enum fw_verdict fw_clean(fw_cleaner *c, const fw_flow *flow, fw_faults faults, const char *raw,
                          size_t raw_n, uint64_t line);
 
+/* The same, with the record's hash (fw_record_hash of its raw text) already
+ * computed; raw is needed only if the record is quarantined. */
+enum fw_verdict fw_clean_hashed(fw_cleaner *c, const fw_flow *flow, fw_faults faults,
+                                uint64_t hash, const char *raw, size_t raw_n, uint64_t line);
+
+/* The hash that identifies a record for deduplication. */
+uint64_t fw_record_hash(const char *raw, size_t raw_n);
+
 /* Tell the cleaner the watermark moved (drops passed dedup slices). */
 void fw_cleaner_advance(fw_cleaner *c, int64_t watermark_us);
 

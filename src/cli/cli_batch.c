@@ -142,7 +142,7 @@ int fw_cli_batch(int argc, char **argv)
         }
     }
     fw_engine e;
-    fw_engine_opts eo = {.out_of_order_us = FW_WM_HOLD, .per_source = true};
+    fw_engine_opts eo = {.out_of_order_us = FW_WM_HOLD, .per_source = true, .chunk = 32768};
     fw_engine_sinks sinks = {on_quarantine, on_flow, on_minute, &b};
     fw_engine_init(&e, &eo, &sinks);
 

@@ -1,6 +1,9 @@
 /* engine.c - clean -> event time -> aggregates (see engine.h). */
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
+#include "core/ts.h"
 #include "stream/engine.h"
 
 void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks *sinks)
@@ -12,14 +15,16 @@ void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks
     fw_wm_init(&e->wm, o->out_of_order_us);
     e->first_us = INT64_MAX;
     e->last_us = INT64_MIN;
+    e->chunk = o->chunk;
+    if (e->chunk) {
+        e->pend = fw_xmalloc(e->chunk * sizeof *e->pend);
+        e->sorted = fw_xmalloc(e->chunk * sizeof *e->sorted);
+    }
 }
 
-enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec)
+/* After cleaning: aggregate an accepted flow and move the watermark. */
+static enum fw_verdict accept(fw_engine *e, const fw_flow *f)
 {
-    enum fw_verdict v = fw_clean(&e->clean, &rec->flow, rec->faults, rec->raw, rec->raw_n, rec->line);
-    if (v != FW_ACCEPT)
-        return v;
-    const fw_flow *f = &rec->flow;
     if (fw_minutes_add(&e->minutes, f) < 0) {
         /* Dedup slices and minutes close together, so this is only reached
          * if they ever diverge; keep the accounting right regardless. */
@@ -43,13 +48,55 @@ enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec)
     return FW_ACCEPT;
 }
 
+/* Aggregate the pending chunk in minute order.  A stable counting sort on
+ * the low 8 bits of the minute index groups each minute's records (and
+ * keeps file order within a minute, so deduplication keeps the first). */
+static void drain(fw_engine *e)
+{
+    unsigned count[257] = {0};
+    for (unsigned i = 0; i < e->npend; i++)
+        count[((uint64_t)fw_floor_div(e->pend[i].flow.ts_us, 60 * FW_US_PER_S) & 255) + 1]++;
+    for (unsigned b = 1; b <= 256; b++)
+        count[b] += count[b - 1];
+    for (unsigned i = 0; i < e->npend; i++) {
+        unsigned b = (uint64_t)fw_floor_div(e->pend[i].flow.ts_us, 60 * FW_US_PER_S) & 255;
+        e->sorted[count[b]++] = e->pend[i];
+    }
+    for (unsigned i = 0; i < e->npend; i++) {
+        const struct fw_engine_pending *p = &e->sorted[i];
+        if (fw_clean_hashed(&e->clean, &p->flow, p->faults, p->hash, NULL, 0, p->line) == FW_ACCEPT)
+            accept(e, &p->flow);
+    }
+    e->npend = 0;
+}
+
+enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec)
+{
+    if (e->chunk && !(rec->faults & e->clean.qmask)) {
+        struct fw_engine_pending *p = &e->pend[e->npend++];
+        p->flow = rec->flow;
+        p->hash = fw_record_hash(rec->raw, rec->raw_n);
+        p->line = rec->line;
+        p->faults = rec->faults;
+        if (e->npend == e->chunk)
+            drain(e);
+        return FW_ACCEPT; /* provisional: judged when the chunk drains */
+    }
+    enum fw_verdict v = fw_clean(&e->clean, &rec->flow, rec->faults, rec->raw, rec->raw_n, rec->line);
+    return v == FW_ACCEPT ? accept(e, &rec->flow) : v;
+}
+
 void fw_engine_finish(fw_engine *e)
 {
+    if (e->npend)
+        drain(e);
     fw_minutes_flush(&e->minutes);
 }
 
 void fw_engine_destroy(fw_engine *e)
 {
+    free(e->pend);
+    free(e->sorted);
     fw_minutes_destroy(&e->minutes);
     fw_cleaner_destroy(&e->clean);
 }
