@@ -12,7 +12,7 @@
 
 BUILD    ?= build
 CC       ?= cc
-PKGS     := sqlite3 libxxhash jansson
+PKGS     := sqlite3 libxxhash jansson inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 OPT      ?= -O2 -g

@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(
     gcc make pkg-config libc6-dev             # build
-    libsqlite3-dev libxxhash-dev libjansson-dev   # libraries
+    libsqlite3-dev libxxhash-dev libjansson-dev libinih-dev   # libraries
     libcmocka-dev python3-pandas sqlite3      # tests: unit, cross-check, golden
     clang libclang-rt-14-dev                  # fuzzing (libFuzzer)
 )

@@ -143,7 +143,7 @@ int fw_cli_batch(int argc, char **argv)
     }
     fw_engine e;
     fw_engine_opts eo = {.out_of_order_us = FW_WM_HOLD, .per_source = true, .chunk = 32768};
-    fw_engine_sinks sinks = {on_quarantine, on_flow, on_minute, &b};
+    fw_engine_sinks sinks = {.quarantine = on_quarantine, .flow = on_flow, .minute = on_minute, .ctx = &b};
     fw_engine_init(&e, &eo, &sinks);
 
     fw_record rec;
@@ -171,7 +171,7 @@ int fw_cli_batch(int argc, char **argv)
     const uint64_t *empty = fw_source_empty(src);
     if (!status && b.store) {
         if (fw_store_finish_run(b.store, &e.clean.st, empty, fw_source_schema(src), e.first_us,
-                                e.last_us)) {
+                                e.last_us, fw_source_blank_lines(src))) {
             fw_err("%s: cannot write: %s", db_path, fw_store_errmsg(b.store));
             status = 1;
         }
@@ -179,7 +179,7 @@ int fw_cli_batch(int argc, char **argv)
     fw_summary_ctx sc = {
         .input = fw_source_name(src), .db_path = db_path, .st = &e.clean.st,
         .schema = fw_source_schema(src), .empty = empty, .first_us = e.first_us,
-        .last_us = e.last_us,
+        .last_us = e.last_us, .blank_lines = fw_source_blank_lines(src),
     };
     /* Write the summary to its temporary file, commit the database, then
      * move the summary into place: a failure leaves neither. */

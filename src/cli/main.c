@@ -16,6 +16,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"generate", fw_cli_generate, "write synthetic traffic in the seed CSV format"},
     {"batch", fw_cli_batch, "clean and analyse a whole file; write SQLite + summary"},
+    {"eval", fw_cli_eval, "score incidents against the labels of a traffic log"},
 };
 
 static void usage(FILE *out)

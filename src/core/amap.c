@@ -152,3 +152,27 @@ void *fw_amap_next(const fw_amap *m, size_t *it, const fw_addr **key)
     }
     return NULL;
 }
+
+size_t fw_amap_sweep(fw_amap *m, size_t *cursor, size_t budget,
+                     bool (*drop)(void *ctx, const fw_addr *key, void *value), void *ctx)
+{
+    size_t deleted = 0;
+    if (!m->cap)
+        return 0;
+    if (budget > m->cap)
+        budget = m->cap;
+    size_t i = *cursor & (m->cap - 1);
+    while (budget--) {
+        if (*slot_hash(m, i) && drop(ctx, slot_key(m, i), slot_val(m, i))) {
+            fw_addr k = *slot_key(m, i);
+            fw_amap_del(m, &k);
+            deleted++;
+            /* Backward shift may have moved another entry into slot i:
+             * look at it again (it costs budget, so this terminates). */
+            continue;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    *cursor = i;
+    return deleted;
+}

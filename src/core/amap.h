@@ -45,6 +45,15 @@ int fw_amap_del(fw_amap *m, const fw_addr *k);
  * at the end.  The map must not change during iteration. */
 void *fw_amap_next(const fw_amap *m, size_t *it, const fw_addr **key);
 
+/*
+ * Visit up to budget slots from *cursor (wrapping), deleting the entries for
+ * which drop(ctx, key, value) returns true.  Each call continues where the
+ * last one stopped, so repeated calls sweep the whole table a little at a
+ * time (the redis way of bounding work per tick).  Returns entries deleted.
+ */
+size_t fw_amap_sweep(fw_amap *m, size_t *cursor, size_t budget,
+                     bool (*drop)(void *ctx, const fw_addr *key, void *value), void *ctx);
+
 /* Bytes held by the table. */
 static inline size_t fw_amap_bytes(const fw_amap *m) { return m->cap * m->stride; }
 

@@ -287,6 +287,8 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
     memset(out, 0, sizeof *out);
     out->response_us = -1;
     out->is_attack = 2;
+    if (row->error == FW_CSV_ETOOLONG)
+        return FW_BIT(FW_R_CSV_MALFORMED); /* its fields were never split: nothing to judge */
     if (row->error)
         f |= FW_BIT(FW_R_CSV_MALFORMED);
     if (row->nf != s->nfields)

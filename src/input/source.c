@@ -135,5 +135,6 @@ int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
 const fw_seed_schema *fw_source_schema(const fw_source *s) { return &s->schema; }
 const uint64_t *fw_source_empty(const fw_source *s) { return s->empty; }
 uint64_t fw_source_offset(const fw_source *s) { return fw_csv_offset(s->csv); }
+uint64_t fw_source_blank_lines(const fw_source *s) { return fw_csv_blank_lines(s->csv); }
 uint64_t fw_source_size(const fw_source *s) { return s->size; }
 const char *fw_source_name(const fw_source *s) { return s->name; }

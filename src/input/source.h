@@ -40,6 +40,8 @@ const fw_seed_schema *fw_source_schema(const fw_source *s);
 /* Empty-field counts per column, over every data row read. */
 const uint64_t *fw_source_empty(const fw_source *s);
 uint64_t fw_source_offset(const fw_source *s);
+/* Blank lines skipped so far (not records, so not in rows_read). */
+uint64_t fw_source_blank_lines(const fw_source *s);
 /* Input size in bytes, 0 if unknown (a pipe). */
 uint64_t fw_source_size(const fw_source *s);
 const char *fw_source_name(const fw_source *s);

@@ -57,6 +57,7 @@ json_t *fw_summary_json(const fw_summary *s, const fw_summary_ctx *c)
     json_object_set_new(j, "duplicates", json_integer((json_int_t)st->duplicates));
     json_object_set_new(j, "quarantined", json_integer((json_int_t)st->quarantined));
     json_object_set_new(j, "late", json_integer((json_int_t)st->late));
+    json_object_set_new(j, "blank_lines", json_integer((json_int_t)c->blank_lines));
 
     json_t *q = json_object(), *r = json_object();
     for (unsigned i = 0; i < FW_R_COUNT; i++) {
@@ -140,6 +141,8 @@ void fw_summary_print(const fw_summary *s, const fw_summary_ctx *c, FILE *out)
     line(out, "duplicates", st->duplicates, st->rows_read);
     if (st->late)
         line(out, "late", st->late, st->rows_read);
+    if (c->blank_lines)
+        line(out, "blank lines (skipped)", c->blank_lines, 0);
     fprintf(out, "\nquarantined by reason (a row may have several)\n");
     for (unsigned i = 0; i < FW_R_COUNT; i++)
         if (fw_reason_kind(i) == FW_KIND_QUARANTINE && st->by_reason[i])

@@ -41,6 +41,7 @@ typedef struct fw_summary_ctx {
     const fw_clean_stats *st;
     const fw_seed_schema *schema;
     const uint64_t *empty;    /* per column */
+    uint64_t blank_lines;     /* skipped, not records */
     int64_t first_us, last_us;
 } fw_summary_ctx;
 

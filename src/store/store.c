@@ -49,16 +49,31 @@ static const char schema_sql[] =
     "  bytes_recv INTEGER, pkts_sent INTEGER, pkts_recv INTEGER, packet_size INTEGER,\n"
     "  tcp_flags INTEGER, ttl INTEGER, response_ms REAL, country TEXT, http_method INTEGER,\n"
     "  http_status INTEGER, label TEXT, is_attack INTEGER);\n"
-    "CREATE INDEX IF NOT EXISTS flows_by_time ON flows(run_id, ts_us);\n";
+    "CREATE INDEX IF NOT EXISTS flows_by_time ON flows(run_id, ts_us);\n"
+    /* Version 2: incidents. */
+    "CREATE TABLE IF NOT EXISTS incidents(\n"
+    "  id TEXT PRIMARY KEY, run_id INTEGER NOT NULL, type TEXT NOT NULL, entity TEXT NOT NULL,\n"
+    "  victims TEXT NOT NULL, start TEXT NOT NULL, detected_at TEXT NOT NULL, end TEXT,\n"
+    "  severity TEXT NOT NULL, rule TEXT NOT NULL, peak_pps REAL, peak_bps REAL,\n"
+    "  unique_sources INTEGER, events INTEGER, last_event TEXT NOT NULL);\n"
+    "CREATE INDEX IF NOT EXISTS incidents_by_start ON incidents(start);\n"
+    "CREATE INDEX IF NOT EXISTS incidents_open ON incidents(end) WHERE end IS NULL;\n"
+    "CREATE TABLE IF NOT EXISTS incident_events(\n"
+    "  id TEXT NOT NULL, event TEXT NOT NULL, event_time TEXT NOT NULL, run_id INTEGER NOT NULL,\n"
+    "  json TEXT NOT NULL, PRIMARY KEY(id, event, event_time)) WITHOUT ROWID;\n";
 
-enum { ST_QUAR, ST_MIN, ST_MIN_DST, ST_MIN_SRC, ST_FLOW, ST_DQ, ST_COUNT };
+/* Upserts throughout: a run resumed from a checkpoint rewrites what it wrote
+ * after the checkpoint, and must not double it. */
+enum { ST_QUAR, ST_MIN, ST_MIN_DST, ST_MIN_SRC, ST_FLOW, ST_DQ, ST_INC, ST_INC_EV, ST_COUNT };
 static const char *const stmt_sql[ST_COUNT] = {
-    "INSERT INTO quarantine VALUES(?1,?2,?3,?4)",
-    "INSERT INTO agg_minute VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
-    "INSERT INTO agg_minute_dst VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
-    "INSERT INTO agg_minute_src VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    "INSERT OR REPLACE INTO quarantine VALUES(?1,?2,?3,?4)",
+    "INSERT OR REPLACE INTO agg_minute VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+    "INSERT OR REPLACE INTO agg_minute_dst VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+    "INSERT OR REPLACE INTO agg_minute_src VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
     "INSERT INTO flows VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
     "INSERT OR REPLACE INTO dq_counters VALUES(?1,?2,?3,?4)",
+    "INSERT OR REPLACE INTO incidents VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+    "INSERT OR REPLACE INTO incident_events VALUES(?1,?2,?3,?4,?5)",
 };
 
 struct fw_store {
@@ -66,6 +81,7 @@ struct fw_store {
     char *path;      /* final path */
     char *tmp_path;  /* temporary file for a new database, else NULL */
     int64_t run_id;
+    int old_version;  /* schema version found, 0 for a new file */
     sqlite3_stmt *st[ST_COUNT];
 };
 
@@ -113,23 +129,31 @@ static int check_version(fw_store *s, char *err, size_t errn)
     int rc = sqlite3_step(q);
     int version = rc == SQLITE_ROW ? sqlite3_column_int(q, 0) : -1;
     sqlite3_finalize(q);
-    if (version != FW_SCHEMA_VERSION) {
+    if (version < 1 || version > FW_SCHEMA_VERSION) {
         snprintf(err, errn,
-                 "%s: database schema version %d, this floodwatch writes version %d; use a new "
-                 "--db file",
+                 "%s: database schema version %d, this floodwatch reads versions 1 to %d; use a "
+                 "new --db file",
                  s->path, version, FW_SCHEMA_VERSION);
         return -1;
     }
+    s->old_version = version;
     return 0;
 }
 
 fw_store *fw_store_open(const char *path, const char *mode, const char *input,
                         const char *options_json, char *err, size_t errn)
 {
+    return fw_store_open_run(path, mode, input, options_json, false, 0, err, errn);
+}
+
+fw_store *fw_store_open_run(const char *path, const char *mode, const char *input,
+                            const char *options_json, bool in_place, int64_t resume_run,
+                            char *err, size_t errn)
+{
     fw_store *s = fw_xcalloc(1, sizeof *s);
     s->path = fw_xstrdup(path);
     struct stat stt;
-    bool exists = stat(path, &stt) == 0;
+    bool exists = stat(path, &stt) == 0 || in_place;
     if (exists && !S_ISREG(stt.st_mode)) {
         snprintf(err, errn, "%s: not a regular file", path);
         close_all(s);
@@ -157,18 +181,31 @@ fw_store *fw_store_open(const char *path, const char *mode, const char *input,
     /* A new file is private until the rename, so it needs no journal. */
     if (s->tmp_path && exec(s, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-8192;", err, errn))
         goto fail;
+    /* A long-running stream commits at checkpoints; WAL lets readers (query,
+     * a dashboard) see committed data meanwhile. */
+    if (in_place && exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err, errn))
+        goto fail;
     if (exec(s, "BEGIN IMMEDIATE", err, errn) || exec(s, schema_sql, err, errn))
         goto fail;
+    /* Upgrade: every version so far only added tables and indexes, which
+     * schema_sql creates if missing; then record the new version. */
     char sql[128];
-    snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO meta VALUES('schema_version','%d')",
+    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta VALUES('schema_version','%d')",
              FW_SCHEMA_VERSION);
     if (exec(s, sql, err, errn))
         goto fail;
+    if (s->old_version && s->old_version < FW_SCHEMA_VERSION)
+        fw_info("%s: upgraded the schema from version %d to %d", path, s->old_version,
+                FW_SCHEMA_VERSION);
     for (int i = 0; i < ST_COUNT; i++)
         if (sqlite3_prepare_v2(s->db, stmt_sql[i], -1, &s->st[i], NULL) != SQLITE_OK) {
             snprintf(err, errn, "%s: %s", path, sqlite3_errmsg(s->db));
             goto fail;
         }
+    if (resume_run > 0) {
+        s->run_id = resume_run;
+        return s;
+    }
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO runs(mode,input,started_at,options) VALUES(?1,?2,"
@@ -338,7 +375,8 @@ static int dq(fw_store *s, const char *kind, const char *name, uint64_t n)
 }
 
 int fw_store_finish_run(fw_store *s, const fw_clean_stats *st, const uint64_t empty[FW_COL_COUNT],
-                        const fw_seed_schema *schema, int64_t first_us, int64_t last_us)
+                        const fw_seed_schema *schema, int64_t first_us, int64_t last_us,
+                        uint64_t blank_lines)
 {
     int rc = 0;
     for (unsigned r = 0; r < FW_R_COUNT; r++)
@@ -350,6 +388,7 @@ int fw_store_finish_run(fw_store *s, const fw_clean_stats *st, const uint64_t em
     rc |= dq(s, "rows", "quarantined", st->quarantined);
     rc |= dq(s, "rows", "duplicates", st->duplicates);
     rc |= dq(s, "rows", "late", st->late);
+    rc |= dq(s, "rows", "blank_lines", blank_lines);
     for (unsigned c = 0; c < FW_COL_COUNT; c++)
         if (schema->idx[c] >= 0 && empty[c])
             rc |= dq(s, "empty_field", fw_col_name(c), empty[c]);
@@ -379,6 +418,56 @@ int fw_store_finish_run(fw_store *s, const fw_clean_stats *st, const uint64_t em
     rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(q);
     return rc;
+}
+
+int fw_store_incident(fw_store *s, json_t *ev)
+{
+    const char *id = json_string_value(json_object_get(ev, "id"));
+    const char *what = json_string_value(json_object_get(ev, "event"));
+    const char *at = json_string_value(json_object_get(ev, "event_time"));
+    if (!at)
+        at = json_string_value(json_object_get(ev, "detected_at"));
+    char *text = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    char *victims = json_dumps(json_object_get(ev, "victims"), JSON_COMPACT);
+    sqlite3_stmt *q = s->st[ST_INC];
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 2, s->run_id);
+    static const char *const cols[] = {"type", "entity", NULL, "start", "detected_at", "end",
+                                       "severity", "rule"};
+    for (int i = 0; i < 8; i++) {
+        if (i == 2) {
+            sqlite3_bind_text(q, 5, victims, -1, SQLITE_STATIC);
+            continue;
+        }
+        const char *v = json_string_value(json_object_get(ev, cols[i]));
+        if (v)
+            sqlite3_bind_text(q, 3 + i, v, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(q, 3 + i);
+    }
+    sqlite3_bind_double(q, 11, json_number_value(json_object_get(ev, "peak_pps")));
+    sqlite3_bind_double(q, 12, json_number_value(json_object_get(ev, "peak_bps")));
+    sqlite3_bind_int64(q, 13, json_integer_value(json_object_get(ev, "unique_sources")));
+    sqlite3_bind_int64(q, 14, json_integer_value(json_object_get(ev, "events")));
+    sqlite3_bind_text(q, 15, text, -1, SQLITE_STATIC);
+    int rc = step(s, q);
+    q = s->st[ST_INC_EV];
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, what, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, at, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, s->run_id);
+    sqlite3_bind_text(q, 5, text, -1, SQLITE_STATIC);
+    rc |= step(s, q);
+    free(text);
+    free(victims);
+    return rc;
+}
+
+int fw_store_commit_point(fw_store *s, char *err, size_t errn)
+{
+    if (exec(s, "COMMIT", err, errn))
+        return -1;
+    return exec(s, "BEGIN IMMEDIATE", err, errn);
 }
 
 static int fsync_path(const char *path, int flags)

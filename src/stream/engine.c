@@ -16,20 +16,37 @@ void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks
     e->first_us = INT64_MAX;
     e->last_us = INT64_MIN;
     e->chunk = o->chunk;
+    if (o->detect) {
+        e->incidents = fw_incidents_new(o->detect, sinks->incident, sinks->ctx);
+        e->detector = fw_detector_new(o->detect, e->incidents);
+        e->lateness_us = (int64_t)(o->detect->lateness_s * FW_US_PER_S);
+    }
     if (e->chunk) {
         e->pend = fw_xmalloc(e->chunk * sizeof *e->pend);
         e->sorted = fw_xmalloc(e->chunk * sizeof *e->sorted);
     }
 }
 
+/* The watermark moved: close what it passed. */
+static void advance(fw_engine *e, int64_t wm)
+{
+    int64_t agg_wm = wm == FW_WM_NONE ? wm : wm - e->lateness_us;
+    fw_cleaner_advance(&e->clean, agg_wm);
+    fw_minutes_advance(&e->minutes, agg_wm);
+    if (e->detector)
+        fw_detector_advance(e->detector, wm, e->wm.max_ts_us);
+}
+
 /* After cleaning: aggregate an accepted flow and move the watermark. */
-static enum fw_verdict accept(fw_engine *e, const fw_flow *f)
+static enum fw_verdict accept(fw_engine *e, const fw_flow *f, uint64_t line)
 {
     if (fw_minutes_add(&e->minutes, f) < 0) {
         /* Dedup slices and minutes close together, so this is only reached
          * if they ever diverge; keep the accounting right regardless. */
         e->clean.st.accepted--;
         e->clean.st.late++;
+        if (e->sinks.late)
+            e->sinks.late(e->sinks.ctx, f, line);
         return FW_LATE;
     }
     if (f->ts_us < e->first_us)
@@ -38,13 +55,15 @@ static enum fw_verdict accept(fw_engine *e, const fw_flow *f)
         e->last_us = f->ts_us;
     if (e->sinks.flow)
         e->sinks.flow(e->sinks.ctx, f);
+    if (e->detector) {
+        fw_detector_add(e->detector, f);
+        fw_incidents_observe(e->incidents, f);
+    }
     int64_t before = fw_wm_value(&e->wm);
     fw_wm_observe(&e->wm, f->ts_us);
     int64_t wm = fw_wm_value(&e->wm);
-    if (wm != before) {
-        fw_cleaner_advance(&e->clean, wm);
-        fw_minutes_advance(&e->minutes, wm);
-    }
+    if (wm != before)
+        advance(e, wm);
     return FW_ACCEPT;
 }
 
@@ -65,7 +84,7 @@ static void drain(fw_engine *e)
     for (unsigned i = 0; i < e->npend; i++) {
         const struct fw_engine_pending *p = &e->sorted[i];
         if (fw_clean_hashed(&e->clean, &p->flow, p->faults, p->hash, NULL, 0, p->line) == FW_ACCEPT)
-            accept(e, &p->flow);
+            accept(e, &p->flow, p->line);
     }
     e->npend = 0;
 }
@@ -83,13 +102,34 @@ enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec)
         return FW_ACCEPT; /* provisional: judged when the chunk drains */
     }
     enum fw_verdict v = fw_clean(&e->clean, &rec->flow, rec->faults, rec->raw, rec->raw_n, rec->line);
-    return v == FW_ACCEPT ? accept(e, &rec->flow) : v;
+    if (v == FW_LATE && e->sinks.late)
+        e->sinks.late(e->sinks.ctx, &rec->flow, rec->line);
+    return v == FW_ACCEPT ? accept(e, &rec->flow, rec->line) : v;
+}
+
+enum fw_verdict fw_engine_push_hashed(fw_engine *e, const fw_flow *f, fw_faults faults,
+                                      uint64_t hash, uint64_t line)
+{
+    enum fw_verdict v = fw_clean_hashed(&e->clean, f, faults, hash, NULL, 0, line);
+    if (v == FW_LATE && e->sinks.late)
+        e->sinks.late(e->sinks.ctx, f, line);
+    return v == FW_ACCEPT ? accept(e, f, line) : v;
+}
+
+void fw_engine_idle(fw_engine *e, int64_t event_time_us)
+{
+    if (event_time_us <= e->wm.max_ts_us)
+        return;
+    fw_wm_observe(&e->wm, event_time_us);
+    advance(e, fw_wm_value(&e->wm));
 }
 
 void fw_engine_finish(fw_engine *e)
 {
     if (e->npend)
         drain(e);
+    if (e->detector)
+        fw_detector_flush(e->detector, e->wm.max_ts_us);
     fw_minutes_flush(&e->minutes);
 }
 
@@ -97,6 +137,8 @@ void fw_engine_destroy(fw_engine *e)
 {
     free(e->pend);
     free(e->sorted);
+    fw_detector_free(e->detector);
+    fw_incidents_free(e->incidents);
     fw_minutes_destroy(&e->minutes);
     fw_cleaner_destroy(&e->clean);
 }

@@ -10,6 +10,9 @@
 #define FW_ENGINE_H
 
 #include "clean/clean.h"
+#include "detect/config.h"
+#include "detect/detector.h"
+#include "detect/incident.h"
 #include "input/source.h"
 #include "stream/minute.h"
 #include "stream/watermark.h"
@@ -18,6 +21,8 @@ typedef struct fw_engine_sinks {
     fw_quarantine_fn quarantine;                   /* a quarantined row */
     void (*flow)(void *ctx, const fw_flow *f);     /* an accepted flow */
     fw_minute_emit_fn minute;                      /* a closed minute */
+    fw_incident_emit_fn incident;                  /* an incident event (JSON) */
+    void (*late)(void *ctx, const fw_flow *f, uint64_t line); /* a late flow */
     void *ctx;
 } fw_engine_sinks;
 
@@ -28,6 +33,11 @@ typedef struct fw_engine_opts {
      * by minute (stable), so a shuffled file touches each minute's state in
      * runs instead of at random.  Results are identical; 0 disables. */
     unsigned chunk;
+    /* Detection settings, or NULL for aggregates only.  With detection the
+     * input must arrive in event-time order within config->out_of_order_s;
+     * panes close on the watermark, minutes and dedup slices at
+     * watermark - lateness. */
+    const fw_config *detect;
 } fw_engine_opts;
 
 /* A record waiting in the chunk: the flow and its dedup hash. */
@@ -46,6 +56,9 @@ typedef struct fw_engine {
     int64_t first_us, last_us; /* event-time span of accepted flows */
     struct fw_engine_pending *pend, *sorted; /* chunk buffers (chunk > 0) */
     unsigned npend, chunk;
+    fw_incidents *incidents;   /* with detection */
+    fw_detector *detector;
+    int64_t lateness_us;
 } fw_engine;
 
 void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks *sinks);
@@ -53,7 +66,13 @@ void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks
  * FW_ACCEPT for a record not yet judged; the counters are final after
  * fw_engine_finish). */
 enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec);
-/* End of input: close every open minute. */
+/* Push a record already known to have no quarantine fault, by its hash
+ * (fw_record_hash of its raw text): the replay path, which keeps no text. */
+enum fw_verdict fw_engine_push_hashed(fw_engine *e, const fw_flow *f, fw_faults faults,
+                                      uint64_t hash, uint64_t line);
+/* Move event time forward without a flow (an idle live input). */
+void fw_engine_idle(fw_engine *e, int64_t event_time_us);
+/* End of input: close every open minute, pane and incident. */
 void fw_engine_finish(fw_engine *e);
 void fw_engine_destroy(fw_engine *e);
 

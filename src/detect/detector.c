@@ -1,0 +1,812 @@
+/*
+ * detector.c - keyed window state and the detection rules (see detector.h).
+ *
+ * Pane and slot numbers are kept as 32-bit offsets from a base pane chosen
+ * at the first event, so per-key state stays small: a source costs about
+ * 48 bytes in the table (a million sources in one window fit in ~100 MiB).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "core/amap.h"
+#include "core/log.h"
+#include "core/ts.h"
+#include "detect/detector.h"
+#include "stream/ckpt.h"
+#include "stream/tumbler.h"
+
+#define HLL_P 7
+#define HLL_M (1u << HLL_P)
+#define SRC_SLOTS 6
+#define BITS 256 /* linear-counting bitmap per slot for distinct ports/hosts */
+#define PROMOTE_EVENTS 10
+#define NONE INT32_MIN
+#define DST_IDLE_PANES 600 /* a destination's baseline is kept 10 minutes after its last flow */
+
+/* One destination in one pane. */
+struct dpane {
+    int32_t pane;
+    uint32_t events, pkts, syn_pkts, tcp, answered, udp_pkts, refl_pkts, web, degraded, slow;
+    uint64_t bytes, refl_bytes;
+    uint8_t hll[HLL_M];
+};
+
+struct dst_state {
+    double base_pps, base_rps; /* learned from quiet panes (EWMA) */
+    int32_t base_n;            /* quiet panes learned */
+    int32_t dirty;             /* pane whose dirty list holds this key */
+    int32_t last_pane;         /* newest pane with a flow */
+    int32_t pad;
+    struct dpane p[];          /* ring of R panes */
+};
+
+struct src_state {
+    int32_t dirty;
+    int32_t head;              /* newest slot */
+    int32_t promo;             /* index into promoted, or -1 */
+    uint16_t ev[SRC_SLOTS];    /* events per slot (saturating) */
+};
+
+struct promoted {
+    fw_addr src;
+    int32_t head;              /* aligned with the source's slots */
+    uint8_t ports[SRC_SLOTS][BITS / 8];
+    uint8_t hosts[SRC_SLOTS][BITS / 8];
+};
+
+struct pane_keys {
+    fw_addr *dst, *src;
+    uint32_t ndst, nsrc, cdst, csrc;
+};
+
+struct fw_detector {
+    const fw_config *cfg;
+    fw_incidents *inc;
+    int S;                     /* panes in the short window */
+    int R;                     /* panes in a destination's ring: S + out-of-order + 1,
+                                * so no pane is overwritten before it is evaluated */
+    int slot_panes;            /* panes per source slot */
+    int64_t base_pane;         /* pane numbers are stored relative to this */
+    int base_set;
+    fw_tumbler panes;          /* bucket state: struct pane_keys */
+    fw_amap dst, src;
+    struct promoted *promo;
+    uint32_t npromo, cpromo;
+    int32_t *free_promo;
+    uint32_t nfree, cfree;
+    size_t sweep_dst, sweep_src;
+    int64_t now_us;            /* newest event time, for detected_at */
+    int32_t closing;           /* pane being closed (relative) */
+    uint64_t key_bytes_cap;
+    fw_detector_stats st;
+};
+
+/* Reflector ports of amplification attacks (DNS, NTP, SSDP, memcached,
+ * chargen, LDAP, SNMP, CLDAP, WS-Discovery, ARMS, CoAP, QOTD). */
+static bool reflector_port(uint16_t p)
+{
+    switch (p) {
+    case 17: case 19: case 53: case 111: case 123: case 161: case 389: case 1900:
+    case 3283: case 3702: case 5683: case 11211:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool web_port(uint16_t p) { return p == 80 || p == 443 || p == 8080 || p == 8443; }
+
+static void *pane_open(void *ctx, int64_t start_us) { return fw_xcalloc(1, sizeof(struct pane_keys)); }
+static void pane_close(void *ctx, int64_t start_us, void *state);
+
+fw_detector *fw_detector_new(const fw_config *cfg, fw_incidents *inc)
+{
+    fw_detector *d = fw_xcalloc(1, sizeof *d);
+    d->cfg = cfg;
+    d->inc = inc;
+    d->S = (int)ceil(cfg->short_window_s);
+    d->R = d->S + (int)ceil(cfg->out_of_order_s) + 1;
+    d->slot_panes = (int)ceil(cfg->long_window_s / SRC_SLOTS);
+    fw_tumbler_init(&d->panes, FW_US_PER_S, (fw_tumbler_ops){pane_open, pane_close}, d);
+    fw_amap_init(&d->dst, sizeof(struct dst_state) + (size_t)d->R * sizeof(struct dpane));
+    fw_amap_init(&d->src, sizeof(struct src_state));
+    d->key_bytes_cap = (uint64_t)(cfg->state_memory_mb * 1024 * 1024);
+    return d;
+}
+
+static void free_keys(struct pane_keys *k)
+{
+    free(k->dst);
+    free(k->src);
+    free(k);
+}
+
+void fw_detector_free(fw_detector *d)
+{
+    if (!d)
+        return;
+    /* Drop open panes without evaluating them. */
+    for (size_t i = 0; i < d->panes.n; i++)
+        free_keys(d->panes.open[i].state);
+    d->panes.n = 0;
+    fw_tumbler_destroy(&d->panes);
+    fw_amap_destroy(&d->dst);
+    fw_amap_destroy(&d->src);
+    free(d->promo);
+    free(d->free_promo);
+    free(d);
+}
+
+static uint64_t state_bytes(const fw_detector *d)
+{
+    return fw_amap_bytes(&d->dst) + fw_amap_bytes(&d->src) +
+           (uint64_t)d->cpromo * sizeof(struct promoted);
+}
+
+static void push_key(fw_addr **arr, uint32_t *n, uint32_t *cap, const fw_addr *a)
+{
+    if (*n == *cap) {
+        *cap = *cap ? 2 * *cap : 64;
+        *arr = fw_xrealloc(*arr, *cap * sizeof **arr);
+    }
+    (*arr)[(*n)++] = *a;
+}
+
+static inline void bit_set(uint8_t *bm, uint64_t h) { bm[(h >> 3) & (BITS / 8 - 1)] |= (uint8_t)(1u << (h & 7)); }
+
+static inline void hll_add(uint8_t *reg, uint64_t h)
+{
+    uint32_t idx = (uint32_t)(h >> (64 - HLL_P));
+    uint64_t rest = h << HLL_P;
+    uint8_t rank = rest ? (uint8_t)(__builtin_clzll(rest) + 1) : (uint8_t)(64 - HLL_P + 1);
+    if (rank > reg[idx])
+        reg[idx] = rank;
+}
+
+static double hll_estimate(const uint8_t *reg)
+{
+    double sum = 0;
+    unsigned zeros = 0;
+    for (unsigned i = 0; i < HLL_M; i++) {
+        sum += ldexp(1.0, -reg[i]);
+        zeros += reg[i] == 0;
+    }
+    double m = HLL_M, e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+    if (e <= 2.5 * m && zeros)
+        e = m * log(m / zeros);
+    return e;
+}
+
+static double lc_estimate(const uint8_t *bm)
+{
+    unsigned ones = 0;
+    for (unsigned i = 0; i < BITS / 8; i++)
+        ones += (unsigned)__builtin_popcount(bm[i]);
+    unsigned zeros = BITS - ones;
+    if (!zeros)
+        zeros = 1; /* saturated: a lower bound */
+    return BITS * log((double)BITS / zeros);
+}
+
+static int32_t promote(fw_detector *d, const fw_addr *src, int32_t head)
+{
+    int32_t i;
+    if (d->nfree) {
+        i = d->free_promo[--d->nfree];
+    } else {
+        if (d->npromo == d->cpromo) {
+            d->cpromo = d->cpromo ? 2 * d->cpromo : 64;
+            d->promo = fw_xrealloc(d->promo, d->cpromo * sizeof *d->promo);
+        }
+        i = (int32_t)d->npromo++;
+    }
+    memset(&d->promo[i], 0, sizeof d->promo[i]);
+    d->promo[i].src = *src;
+    d->promo[i].head = head;
+    d->st.promoted++;
+    return i;
+}
+
+static void unpromote(fw_detector *d, int32_t i)
+{
+    if (d->nfree == d->cfree) {
+        d->cfree = d->cfree ? 2 * d->cfree : 64;
+        d->free_promo = fw_xrealloc(d->free_promo, d->cfree * sizeof *d->free_promo);
+    }
+    d->free_promo[d->nfree++] = i;
+    d->st.promoted--;
+}
+
+/* Move a slot ring (events, and the promoted bitmaps) forward to slot s. */
+static void src_advance(fw_detector *d, struct src_state *s, int32_t slot)
+{
+    if (slot <= s->head)
+        return;
+    int32_t steps = slot - s->head;
+    for (int32_t k = 1; k <= steps && k <= SRC_SLOTS; k++) {
+        int32_t i = ((s->head + k) % SRC_SLOTS + SRC_SLOTS) % SRC_SLOTS;
+        s->ev[i] = 0;
+        if (s->promo >= 0) {
+            memset(d->promo[s->promo].ports[i], 0, BITS / 8);
+            memset(d->promo[s->promo].hosts[i], 0, BITS / 8);
+        }
+    }
+    s->head = slot;
+    if (s->promo >= 0)
+        d->promo[s->promo].head = slot;
+}
+
+int fw_detector_add(fw_detector *d, const fw_flow *f)
+{
+    int64_t pane_abs = fw_floor_div(f->ts_us, FW_US_PER_S);
+    struct pane_keys *pk = fw_tumbler_bucket(&d->panes, f->ts_us);
+    if (!pk) {
+        d->st.late_events++;
+        return -1;
+    }
+    if (!d->base_set) {
+        d->base_pane = pane_abs - (1 << 20);
+        d->base_set = 1;
+    }
+    d->st.events++;
+    int32_t pane = (int32_t)(pane_abs - d->base_pane);
+    bool full = state_bytes(d) > d->key_bytes_cap;
+
+    /* Destination state. */
+    bool created;
+    struct dst_state *ds = full ? fw_amap_get(&d->dst, &f->dst) : fw_amap_upsert(&d->dst, &f->dst, &created);
+    if (ds) {
+        if (!full && created) {
+            ds->dirty = NONE;
+            for (int i = 0; i < d->R; i++)
+                ds->p[i].pane = NONE;
+        }
+        struct dpane *p = &ds->p[((pane % d->R) + d->R) % d->R];
+        if (p->pane != pane) {
+            if (p->pane > pane) {
+                /* The ring moved past this pane already (it is older than the
+                 * window); it can no longer change a decision. */
+                goto source;
+            }
+            memset(p, 0, sizeof *p);
+            p->pane = pane;
+        }
+        p->events++;
+        p->pkts += f->pkts_sent;
+        p->bytes += f->bytes_sent;
+        if (f->pkts_recv)
+            p->answered++;
+        if (f->proto == FW_PROTO_TCP) {
+            p->tcp++;
+            if (f->tcp_flags == FW_TCP_SYN)
+                p->syn_pkts += f->pkts_sent;
+            if (web_port(f->dst_port) || f->http_method != FW_HTTP_NONE) {
+                p->web++;
+                if (f->response_us >= (int64_t)(d->cfg->http_slow_ms * 1000))
+                    p->degraded++;
+                if (f->response_us >= (int64_t)(d->cfg->slow_min_ms * 1000) &&
+                    f->bytes_sent + f->bytes_recv <= (uint64_t)d->cfg->slow_max_bytes)
+                    p->slow++;
+            }
+        } else if (f->proto == FW_PROTO_UDP) {
+            p->udp_pkts += f->pkts_sent;
+            if (reflector_port(f->src_port)) {
+                p->refl_pkts += f->pkts_sent;
+                p->refl_bytes += f->bytes_sent;
+            }
+        }
+        hll_add(p->hll, fw_addr_mix(&f->src));
+        if (pane > ds->last_pane || ds->dirty == NONE)
+            ds->last_pane = pane;
+        if (ds->dirty != pane) {
+            ds->dirty = pane;
+            push_key(&pk->dst, &pk->ndst, &pk->cdst, &f->dst);
+        }
+    } else {
+        d->st.untracked_events++;
+    }
+
+source:;
+    struct src_state *ss = full ? fw_amap_get(&d->src, &f->src) : fw_amap_upsert(&d->src, &f->src, &created);
+    if (!ss) {
+        if (ds)
+            d->st.untracked_events++;
+        return 0;
+    }
+    int32_t slot = (int32_t)fw_floor_div(pane, d->slot_panes);
+    if (!full && created) {
+        ss->dirty = NONE;
+        ss->head = slot;
+        ss->promo = -1;
+    }
+    src_advance(d, ss, slot);
+    if (slot <= ss->head - SRC_SLOTS)
+        return 0; /* older than the source window */
+    int i = ((slot % SRC_SLOTS) + SRC_SLOTS) % SRC_SLOTS;
+    if (ss->ev[i] < UINT16_MAX)
+        ss->ev[i]++;
+    if (ss->promo < 0) {
+        unsigned total = 0;
+        for (int k = 0; k < SRC_SLOTS; k++)
+            total += ss->ev[k];
+        if (total >= PROMOTE_EVENTS)
+            ss->promo = promote(d, &f->src, ss->head);
+    }
+    if (ss->promo >= 0) {
+        struct promoted *pr = &d->promo[ss->promo];
+        uint16_t port = f->dst_port;
+        bit_set(pr->ports[i], XXH3_64bits(&port, sizeof port));
+        bit_set(pr->hosts[i], fw_addr_mix(&f->dst));
+    }
+    if (ss->dirty != pane) {
+        ss->dirty = pane;
+        push_key(&pk->src, &pk->nsrc, &pk->csrc, &f->src);
+    }
+    return 0;
+}
+
+/* ---- rules -------------------------------------------------------------- */
+
+/* Window sums of one destination over panes [p - S + 1, p]. */
+struct dwin {
+    double secs;
+    uint64_t events, pkts, syn_pkts, tcp, answered, udp_pkts, refl_pkts, web, degraded, slow;
+    uint64_t bytes, refl_bytes;
+    double uniq;
+};
+
+static void dst_window(const fw_detector *d, const struct dst_state *ds, int32_t pane, struct dwin *w)
+{
+    memset(w, 0, sizeof *w);
+    w->secs = d->S;
+    uint8_t hll[HLL_M] = {0};
+    for (int i = 0; i < d->R; i++) {
+        const struct dpane *p = &ds->p[i];
+        if (p->pane == NONE || p->pane > pane || p->pane <= pane - d->S)
+            continue;
+        w->events += p->events;
+        w->pkts += p->pkts;
+        w->syn_pkts += p->syn_pkts;
+        w->tcp += p->tcp;
+        w->answered += p->answered;
+        w->udp_pkts += p->udp_pkts;
+        w->refl_pkts += p->refl_pkts;
+        w->web += p->web;
+        w->degraded += p->degraded;
+        w->slow += p->slow;
+        w->bytes += p->bytes;
+        w->refl_bytes += p->refl_bytes;
+        for (unsigned k = 0; k < HLL_M; k++)
+            if (p->hll[k] > hll[k])
+                hll[k] = p->hll[k];
+    }
+    w->uniq = w->events ? hll_estimate(hll) : 0;
+    if (w->uniq > w->events)
+        w->uniq = (double)w->events;
+}
+
+static double share(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0; }
+
+/* A rule: evaluates a window and, if it fires, fills the signal's type,
+ * parameters and ratio. */
+struct dst_rule {
+    const char *name;
+    bool (*fire)(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s);
+};
+
+static void param(fw_signal *s, const char *name, double thr, double obs)
+{
+    s->params[s->nparams].name = name;
+    s->params[s->nparams].threshold = thr;
+    s->params[s->nparams].observed = obs;
+    s->nparams++;
+}
+
+/* Legitimate surge: answered and not degraded (a flash crowd). */
+static bool looks_legit(const fw_config *c, const struct dwin *w)
+{
+    return share(w->answered, w->events) >= c->legit_answered &&
+           share(w->degraded, w->web) <= c->legit_degraded;
+}
+
+static bool r_syn(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+{
+    const fw_config *c = d->cfg;
+    double pps = w->syn_pkts / w->secs, sh = share(w->syn_pkts, w->tcp), ans = share(w->answered, w->events);
+    if (pps < c->syn_pps || sh < c->syn_share || ans > c->syn_max_answered || !c->syn_pps)
+        return false;
+    s->type = FW_IT_SYN_FLOOD;
+    param(s, "syn_pps", c->syn_pps, pps);
+    param(s, "syn_share", c->syn_share, sh);
+    param(s, "answered_share", c->syn_max_answered, ans);
+    s->ratio = pps / c->syn_pps;
+    return true;
+}
+
+static bool r_amp(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+{
+    const fw_config *c = d->cfg;
+    double pps = w->refl_pkts / w->secs, size = share(w->refl_bytes, w->refl_pkts);
+    if (pps < c->amp_pps || size < c->amp_min_size || !c->amp_pps)
+        return false;
+    s->type = FW_IT_AMPLIFICATION;
+    param(s, "reflector_pps", c->amp_pps, pps);
+    param(s, "mean_packet_bytes", c->amp_min_size, size);
+    s->ratio = pps / c->amp_pps;
+    return true;
+}
+
+static bool r_udp(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+{
+    const fw_config *c = d->cfg;
+    double pps = w->udp_pkts / w->secs, sh = share(w->udp_pkts, w->pkts);
+    if (pps < c->udp_pps || sh < c->udp_share || !c->udp_pps)
+        return false;
+    s->type = FW_IT_UDP_FLOOD;
+    param(s, "udp_pps", c->udp_pps, pps);
+    param(s, "udp_share", c->udp_share, sh);
+    s->ratio = pps / c->udp_pps;
+    return true;
+}
+
+static bool r_http(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+{
+    const fw_config *c = d->cfg;
+    double rps = w->web / w->secs, deg = share(w->degraded, w->web);
+    double thr = c->http_rps;
+    if (ds->base_n >= c->baseline_warmup_s && c->http_ratio * ds->base_rps > thr)
+        thr = c->http_ratio * ds->base_rps;
+    if (rps < thr || deg < c->http_degraded_share || !c->http_rps)
+        return false;
+    s->type = FW_IT_HTTP_FLOOD;
+    param(s, "rps", thr, rps);
+    param(s, "degraded_share", c->http_degraded_share, deg);
+    s->ratio = rps / thr;
+    return true;
+}
+
+static bool r_slowloris(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+{
+    const fw_config *c = d->cfg;
+    double sh = share(w->slow, w->web);
+    if (w->slow < c->slow_conns || sh < c->slow_share)
+        return false;
+    s->type = FW_IT_SLOWLORIS;
+    param(s, "slow_connections", c->slow_conns, (double)w->slow);
+    param(s, "slow_share", c->slow_share, sh);
+    s->ratio = w->slow / c->slow_conns;
+    return true;
+}
+
+static bool r_fanin(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+{
+    const fw_config *c = d->cfg;
+    double pps = w->pkts / w->secs;
+    if (w->uniq < c->fanin_sources || pps < c->fanin_pps || looks_legit(c, w))
+        return false;
+    s->type = FW_IT_VOLUMETRIC;
+    param(s, "unique_sources", c->fanin_sources, w->uniq);
+    param(s, "pps", c->fanin_pps, pps);
+    s->ratio = w->uniq / c->fanin_sources;
+    return true;
+}
+
+static bool r_spike(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+{
+    const fw_config *c = d->cfg;
+    if (ds->base_n < c->baseline_warmup_s)
+        return false;
+    double pps = w->pkts / w->secs, thr = c->spike_ratio * ds->base_pps;
+    if (thr < c->spike_min_pps)
+        thr = c->spike_min_pps;
+    if (pps < thr || looks_legit(c, w))
+        return false;
+    s->type = FW_IT_VOLUMETRIC;
+    param(s, "pps", thr, pps);
+    param(s, "baseline_pps", 0, ds->base_pps);
+    s->ratio = pps / thr;
+    return true;
+}
+
+static const struct dst_rule dst_rules[] = {
+    {"syn_flood", r_syn},   {"amplification", r_amp}, {"udp_flood", r_udp}, {"http_flood", r_http},
+    {"slowloris", r_slowloris}, {"fan_in", r_fanin},  {"spike", r_spike},
+};
+
+static void eval_dst(fw_detector *d, const fw_addr *key, int32_t pane, int64_t pane_start_us)
+{
+    struct dst_state *ds = fw_amap_get(&d->dst, key);
+    if (!ds)
+        return;
+    struct dwin w;
+    dst_window(d, ds, pane, &w);
+    bool fired = false;
+    for (size_t r = 0; r < sizeof dst_rules / sizeof dst_rules[0]; r++) {
+        fw_signal s;
+        memset(&s, 0, sizeof s);
+        if (!dst_rules[r].fire(d, ds, &w, &s))
+            continue;
+        s.rule = dst_rules[r].name;
+        s.addr = *key;
+        s.pane_start_us = pane_start_us;
+        s.pps = w.pkts / w.secs;
+        s.bps = 8.0 * w.bytes / w.secs;
+        s.unique_sources = (uint64_t)llround(w.uniq);
+        s.window_events = w.events;
+        fw_incidents_signal(d->inc, &s, d->now_us);
+        d->st.signals++;
+        fired = true;
+    }
+    /* Baselines learn only from quiet panes: no rule fired and the pane is
+     * not itself a spike over what was learned. */
+    const struct dpane *p = &ds->p[((pane % d->R) + d->R) % d->R];
+    if (!fired && p->pane == pane) {
+        double a = d->cfg->baseline_alpha;
+        double pps = p->pkts, rps = p->web;
+        if (ds->base_n == 0) {
+            ds->base_pps = pps;
+            ds->base_rps = rps;
+        } else if (ds->base_n < d->cfg->baseline_warmup_s || pps < d->cfg->spike_ratio * ds->base_pps) {
+            ds->base_pps += a * (pps - ds->base_pps);
+            ds->base_rps += a * (rps - ds->base_rps);
+        }
+        if (ds->base_n < INT32_MAX)
+            ds->base_n++;
+    }
+}
+
+static void eval_src(fw_detector *d, const fw_addr *key, int32_t pane, int64_t pane_start_us)
+{
+    struct src_state *ss = fw_amap_get(&d->src, key);
+    if (!ss)
+        return;
+    const fw_config *c = d->cfg;
+    int32_t slot = (int32_t)fw_floor_div(pane, d->slot_panes);
+    uint64_t events = 0;
+    uint8_t ports[BITS / 8] = {0}, hosts[BITS / 8] = {0};
+    for (int k = 0; k < SRC_SLOTS; k++) {
+        int32_t id = ss->head - k;
+        if (id > slot || id <= slot - SRC_SLOTS)
+            continue;
+        int i = ((id % SRC_SLOTS) + SRC_SLOTS) % SRC_SLOTS;
+        events += ss->ev[i];
+        if (ss->promo >= 0)
+            for (unsigned b = 0; b < BITS / 8; b++) {
+                ports[b] |= d->promo[ss->promo].ports[i][b];
+                hosts[b] |= d->promo[ss->promo].hosts[i][b];
+            }
+    }
+    double secs = d->slot_panes * SRC_SLOTS;
+    fw_signal s;
+    memset(&s, 0, sizeof s);
+    s.by_source = true;
+    s.addr = *key;
+    s.pane_start_us = pane_start_us;
+    s.pps = events / secs;
+    s.window_events = events;
+    if (ss->promo >= 0) {
+        double np = lc_estimate(ports), nh = lc_estimate(hosts);
+        if (np >= c->scan_ports) {
+            s.type = FW_IT_PORT_SCAN;
+            s.rule = "port_scan";
+            param(&s, "distinct_ports", c->scan_ports, np);
+            s.ratio = np / c->scan_ports;
+            fw_incidents_signal(d->inc, &s, d->now_us);
+            d->st.signals++;
+            s.nparams = 0;
+        }
+        if (nh >= c->scan_hosts) {
+            s.type = FW_IT_PORT_SCAN;
+            s.rule = "host_scan";
+            param(&s, "distinct_hosts", c->scan_hosts, nh);
+            s.ratio = nh / c->scan_hosts;
+            fw_incidents_signal(d->inc, &s, d->now_us);
+            d->st.signals++;
+            s.nparams = 0;
+        }
+    }
+    if (events >= c->src_rate_events) {
+        s.type = FW_IT_VOLUMETRIC;
+        s.rule = "source_rate";
+        param(&s, "events_per_window", c->src_rate_events, (double)events);
+        s.ratio = events / c->src_rate_events;
+        fw_incidents_signal(d->inc, &s, d->now_us);
+        d->st.signals++;
+    }
+}
+
+/* ---- eviction ----------------------------------------------------------- */
+
+static bool dst_idle(void *ctx, const fw_addr *key, void *value)
+{
+    fw_detector *d = ctx;
+    const struct dst_state *ds = value;
+    bool full = state_bytes(d) > d->key_bytes_cap;
+    int32_t idle = full ? d->S : DST_IDLE_PANES;
+    bool gone = ds->last_pane < d->closing - idle && ds->dirty < d->closing;
+    d->st.evicted_keys += gone;
+    return gone;
+}
+
+static bool src_idle(void *ctx, const fw_addr *key, void *value)
+{
+    fw_detector *d = ctx;
+    const struct src_state *ss = value;
+    int32_t slot = (int32_t)fw_floor_div(d->closing, d->slot_panes);
+    bool gone = ss->head <= slot - SRC_SLOTS && ss->dirty < d->closing;
+    if (gone) {
+        if (ss->promo >= 0)
+            unpromote(d, ss->promo);
+        d->st.evicted_keys++;
+    }
+    return gone;
+}
+
+static void sweep(fw_detector *d)
+{
+    /* Visit enough slots per pane to cover each table about once per long
+     * window; under memory pressure, the whole table. */
+    bool full = state_bytes(d) > d->key_bytes_cap;
+    size_t per = (size_t)(d->slot_panes * SRC_SLOTS);
+    size_t bs = full ? d->src.cap : d->src.cap / per + 64;
+    size_t bd = full ? d->dst.cap : d->dst.cap / per + 64;
+    fw_amap_sweep(&d->src, &d->sweep_src, bs, src_idle, d);
+    fw_amap_sweep(&d->dst, &d->sweep_dst, bd, dst_idle, d);
+}
+
+static void pane_close(void *ctx, int64_t start_us, void *state)
+{
+    fw_detector *d = ctx;
+    struct pane_keys *k = state;
+    int32_t pane = (int32_t)(fw_floor_div(start_us, FW_US_PER_S) - d->base_pane);
+    d->closing = pane;
+    for (uint32_t i = 0; i < k->ndst; i++)
+        eval_dst(d, &k->dst[i], pane, start_us);
+    for (uint32_t i = 0; i < k->nsrc; i++)
+        eval_src(d, &k->src[i], pane, start_us);
+    free_keys(k);
+    d->st.panes_closed++;
+    fw_incidents_tick(d->inc, start_us + FW_US_PER_S, d->now_us);
+    sweep(d);
+}
+
+void fw_detector_advance(fw_detector *d, int64_t watermark_us, int64_t now_us)
+{
+    d->now_us = now_us;
+    size_t before = d->panes.n;
+    fw_tumbler_advance(&d->panes, watermark_us);
+    /* Panes with no traffic still move incidents toward their end. */
+    if (before == d->panes.n && watermark_us != INT64_MIN && d->base_set)
+        fw_incidents_tick(d->inc, watermark_us, now_us);
+}
+
+void fw_detector_flush(fw_detector *d, int64_t now_us)
+{
+    d->now_us = now_us;
+    fw_tumbler_flush(&d->panes);
+    fw_incidents_close_all(d->inc, now_us);
+}
+
+void fw_detector_get_stats(const fw_detector *d, fw_detector_stats *st)
+{
+    *st = d->st;
+    st->dst_keys = d->dst.len;
+    st->src_keys = d->src.len;
+    st->state_bytes = state_bytes(d);
+}
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+static void save_map(const fw_amap *m, fw_ckpt_writer *w)
+{
+    fw_ckpt_put_u64(w, m->cap);
+    fw_ckpt_put_u64(w, m->len);
+    fw_ckpt_put_u64(w, m->stride);
+    fw_ckpt_put(w, m->slots, m->cap * m->stride);
+}
+
+static void load_map(fw_amap *m, fw_ckpt_reader *r)
+{
+    uint64_t cap = fw_ckpt_get_u64(r), len = fw_ckpt_get_u64(r), stride = fw_ckpt_get_u64(r);
+    if (stride != m->stride || (cap & (cap - 1)) || len > cap || cap > (1ULL << 32)) {
+        r->err = 1;
+        return;
+    }
+    fw_amap_destroy(m);
+    m->cap = cap;
+    m->len = len;
+    m->slots = cap ? fw_xcalloc(cap, stride) : NULL;
+    fw_ckpt_get(r, m->slots, cap * stride);
+}
+
+int fw_detector_save(const fw_detector *d, fw_ckpt_writer *w)
+{
+    fw_ckpt_put_i64(w, d->S);
+    fw_ckpt_put_i64(w, d->R);
+    fw_ckpt_put_i64(w, d->slot_panes);
+    fw_ckpt_put_i64(w, d->base_pane);
+    fw_ckpt_put_i64(w, d->base_set);
+    fw_ckpt_put_i64(w, d->panes.next_open_idx);
+    fw_ckpt_put(w, &d->st, sizeof d->st);
+    fw_ckpt_put_u64(w, d->sweep_dst);
+    fw_ckpt_put_u64(w, d->sweep_src);
+    save_map(&d->dst, w);
+    save_map(&d->src, w);
+    fw_ckpt_put_u64(w, d->npromo);
+    fw_ckpt_put(w, d->promo, d->npromo * sizeof *d->promo);
+    fw_ckpt_put_u64(w, d->nfree);
+    fw_ckpt_put(w, d->free_promo, d->nfree * sizeof *d->free_promo);
+    fw_ckpt_put_u64(w, d->panes.n);
+    for (size_t i = 0; i < d->panes.n; i++) {
+        const struct pane_keys *k = d->panes.open[i].state;
+        fw_ckpt_put_i64(w, d->panes.open[i].idx);
+        fw_ckpt_put_u64(w, k->ndst);
+        fw_ckpt_put(w, k->dst, k->ndst * sizeof *k->dst);
+        fw_ckpt_put_u64(w, k->nsrc);
+        fw_ckpt_put(w, k->src, k->nsrc * sizeof *k->src);
+    }
+    return fw_incidents_save(d->inc, w);
+}
+
+int fw_detector_load(fw_detector *d, fw_ckpt_reader *r)
+{
+    int64_t S = fw_ckpt_get_i64(r), R = fw_ckpt_get_i64(r), slot = fw_ckpt_get_i64(r);
+    if (S != d->S || R != d->R || slot != d->slot_panes) {
+        r->err = 1; /* the windows changed since the checkpoint */
+        return -1;
+    }
+    d->base_pane = fw_ckpt_get_i64(r);
+    d->base_set = (int)fw_ckpt_get_i64(r);
+    d->panes.next_open_idx = fw_ckpt_get_i64(r);
+    fw_ckpt_get(r, &d->st, sizeof d->st);
+    d->sweep_dst = fw_ckpt_get_u64(r);
+    d->sweep_src = fw_ckpt_get_u64(r);
+    load_map(&d->dst, r);
+    load_map(&d->src, r);
+    uint64_t n = fw_ckpt_get_u64(r);
+    if (n > (1u << 30)) {
+        r->err = 1;
+        return -1;
+    }
+    d->npromo = d->cpromo = (uint32_t)n;
+    d->promo = fw_xrealloc(d->promo, (n ? n : 1) * sizeof *d->promo);
+    fw_ckpt_get(r, d->promo, n * sizeof *d->promo);
+    n = fw_ckpt_get_u64(r);
+    if (n > d->npromo) {
+        r->err = 1;
+        return -1;
+    }
+    d->nfree = d->cfree = (uint32_t)n;
+    d->free_promo = fw_xrealloc(d->free_promo, (n ? n : 1) * sizeof *d->free_promo);
+    fw_ckpt_get(r, d->free_promo, n * sizeof *d->free_promo);
+    uint64_t npanes = fw_ckpt_get_u64(r);
+    for (uint64_t i = 0; i < npanes && !r->err; i++) {
+        int64_t idx = fw_ckpt_get_i64(r);
+        struct pane_keys *k = fw_tumbler_bucket(&d->panes, idx * FW_US_PER_S);
+        if (!k) {
+            r->err = 1;
+            break;
+        }
+        uint64_t nd = fw_ckpt_get_u64(r);
+        if (nd > (1u << 30)) {
+            r->err = 1;
+            break;
+        }
+        k->ndst = k->cdst = (uint32_t)nd;
+        k->dst = fw_xrealloc(k->dst, (nd ? nd : 1) * sizeof *k->dst);
+        fw_ckpt_get(r, k->dst, nd * sizeof *k->dst);
+        uint64_t ns = fw_ckpt_get_u64(r);
+        if (ns > (1u << 30)) {
+            r->err = 1;
+            break;
+        }
+        k->nsrc = k->csrc = (uint32_t)ns;
+        k->src = fw_xrealloc(k->src, (ns ? ns : 1) * sizeof *k->src);
+        fw_ckpt_get(r, k->src, ns * sizeof *k->src);
+    }
+    if (r->err)
+        return -1;
+    return fw_incidents_load(d->inc, r);
+}
