@@ -11,6 +11,7 @@
 
 int fw_cli_generate(int argc, char **argv);
 int fw_cli_batch(int argc, char **argv);
+int fw_cli_stream(int argc, char **argv);
 int fw_cli_eval(int argc, char **argv);
 
 #endif

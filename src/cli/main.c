@@ -16,6 +16,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"generate", fw_cli_generate, "write synthetic traffic in the seed CSV format"},
     {"batch", fw_cli_batch, "clean and analyse a whole file; write SQLite + summary"},
+    {"stream", fw_cli_stream, "detect attacks in event time; emit incidents as they happen"},
     {"eval", fw_cli_eval, "score incidents against the labels of a traffic log"},
 };
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ckpt.h"
 #include "core/distinct.h"
 #include "core/log.h"
 
@@ -113,4 +114,34 @@ uint64_t fw_distinct_count(const fw_distinct *d)
 size_t fw_distinct_bytes(const fw_distinct *d)
 {
     return d->hll ? HLL_M : (size_t)d->cap * sizeof(uint64_t);
+}
+
+void fw_distinct_save(const fw_distinct *d, fw_ckpt_writer *w)
+{
+    fw_ckpt_put_u64(w, d->hll ? 1 : 0);
+    if (d->hll) {
+        fw_ckpt_put(w, d->hll, HLL_M);
+        return;
+    }
+    fw_ckpt_put_u64(w, d->cap);
+    fw_ckpt_put_u64(w, d->n);
+    fw_ckpt_put(w, d->set, (size_t)d->cap * sizeof *d->set);
+}
+
+void fw_distinct_load(fw_distinct *d, fw_ckpt_reader *r)
+{
+    if (fw_ckpt_get_u64(r)) {
+        d->hll = fw_xcalloc(HLL_M, 1);
+        fw_ckpt_get(r, d->hll, HLL_M);
+        return;
+    }
+    uint64_t cap = fw_ckpt_get_u64(r), n = fw_ckpt_get_u64(r);
+    if ((cap & (cap - 1)) || n > cap || cap > 2 * FW_DISTINCT_EXACT_MAX + 2) {
+        r->err = 1;
+        return;
+    }
+    d->cap = (uint32_t)cap;
+    d->n = (uint32_t)n;
+    d->set = cap ? fw_xcalloc(cap, sizeof *d->set) : NULL;
+    fw_ckpt_get(r, d->set, cap * sizeof *d->set);
 }

@@ -36,4 +36,10 @@ static inline bool fw_distinct_is_exact(const fw_distinct *d) { return d->hll ==
 /* Bytes held. */
 size_t fw_distinct_bytes(const fw_distinct *d);
 
+struct fw_ckpt_writer;
+struct fw_ckpt_reader;
+void fw_distinct_save(const fw_distinct *d, struct fw_ckpt_writer *w);
+/* Restore into an initialised, empty counter; sets r->err on bad data. */
+void fw_distinct_load(fw_distinct *d, struct fw_ckpt_reader *r);
+
 #endif

@@ -18,13 +18,13 @@
 
 /* X(section, key, field, default, min, max, help) -- all values are doubles. */
 #define FW_CONFIG_LIST(X)                                                                          \
-    X("time", "out_of_order", out_of_order_s, 2, 0, 3600,                                          \
+    X("time", "out_of_order", out_of_order_s, 1, 0, 3600,                                          \
       "seconds an event may arrive behind the newest one and still be on time")                     \
     X("time", "lateness", lateness_s, 0, 0, 86400,                                                 \
       "extra seconds minute aggregates stay open for late events")                                  \
     X("time", "idle_timeout", idle_timeout_s, 5, 0.1, 3600,                                        \
       "live input: wall seconds without events before the watermark moves on its own")             \
-    X("window", "short", short_window_s, 3, 1, 60,                                                 \
+    X("window", "short", short_window_s, 2, 1, 60,                                                 \
       "seconds of the window the flood rules look at (panes of 1 s)")                              \
     X("window", "long", long_window_s, 60, 10, 600,                                                \
       "seconds of the window the per-source rules look at (slots of long/6 s)")                   \

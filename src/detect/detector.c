@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "core/ts.h"
 #include "detect/detector.h"
-#include "stream/ckpt.h"
+#include "core/ckpt.h"
 #include "stream/tumbler.h"
 
 #define HLL_P 7
@@ -51,6 +51,7 @@ struct src_state {
 
 struct promoted {
     fw_addr src;
+    fw_addr last_dst;          /* where its newest flow went */
     int32_t head;              /* aligned with the source's slots */
     uint8_t ports[SRC_SLOTS][BITS / 8];
     uint8_t hosts[SRC_SLOTS][BITS / 8];
@@ -339,6 +340,7 @@ source:;
         uint16_t port = f->dst_port;
         bit_set(pr->ports[i], XXH3_64bits(&port, sizeof port));
         bit_set(pr->hosts[i], fw_addr_mix(&f->dst));
+        pr->last_dst = f->dst;
     }
     if (ss->dirty != pane) {
         ss->dirty = pane;
@@ -577,6 +579,15 @@ static void eval_src(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
                 ports[b] |= d->promo[ss->promo].ports[i][b];
                 hosts[b] |= d->promo[ss->promo].hosts[i][b];
             }
+    }
+    /* A source sending into a network that already has a flood incident is
+     * part of that flood: the victim's view explains it, and reporting each
+     * bot (or each client caught in it) as a scanner would bury the
+     * incident.  Only promoted sources can fire, and they know their last
+     * destination. */
+    if (ss->promo >= 0 && fw_incidents_dst_open(d->inc, &d->promo[ss->promo].last_dst)) {
+        d->st.suppressed++;
+        return;
     }
     double secs = d->slot_panes * SRC_SLOTS;
     fw_signal s;

@@ -30,6 +30,7 @@ typedef struct fw_detector_stats {
     uint64_t untracked_events;  /* flows not tracked because the state was full */
     uint64_t panes_closed;
     uint64_t signals;
+    uint64_t suppressed;        /* source evaluations skipped: their victim has a flood incident */
     uint64_t evicted_keys;
     uint64_t dst_keys, src_keys, promoted;
     uint64_t state_bytes;

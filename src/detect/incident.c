@@ -13,7 +13,7 @@
 #include "core/log.h"
 #include "core/ts.h"
 #include "detect/incident.h"
-#include "stream/ckpt.h"
+#include "core/ckpt.h"
 
 #define MAX_VICTIMS 256
 #define NPORTS 32
@@ -137,6 +137,16 @@ void fw_incidents_free(fw_incidents *m)
 }
 
 unsigned fw_incidents_open(const fw_incidents *m) { return m->nopen; }
+
+bool fw_incidents_dst_open(const fw_incidents *m, const fw_addr *a)
+{
+    if (!m->by_net.len)
+        return false;
+    fw_addr key;
+    char ent[64];
+    fw_incident_entity(a, false, &key, ent, sizeof ent);
+    return fw_amap_get(&m->by_net, &key) != NULL;
+}
 uint64_t fw_incidents_started(const fw_incidents *m) { return m->started; }
 
 static json_t *ts_json(int64_t us)

@@ -78,6 +78,8 @@ void fw_incidents_tick(fw_incidents *m, int64_t pane_end_us, int64_t now_us);
 void fw_incidents_close_all(fw_incidents *m, int64_t now_us);
 
 unsigned fw_incidents_open(const fw_incidents *m);
+/* Whether the network of destination a has an open incident. */
+bool fw_incidents_dst_open(const fw_incidents *m, const fw_addr *a);
 uint64_t fw_incidents_started(const fw_incidents *m);
 
 /* The entity an address belongs to: a destination's network (/24, /64) or

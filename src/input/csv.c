@@ -9,6 +9,7 @@
  * memchr; lines with a quote take the state machine.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,9 @@ struct fw_csv {
     uint64_t consumed;      /* bytes before data[pos] */
     uint64_t line;          /* lines before data[pos] */
     uint64_t blank;
+    int idle_ms;            /* live input: poll timeout, 0 = block */
+    void (*idle)(void *ctx);
+    void *idle_ctx;
     fw_csv_field fields[FW_CSV_MAX_FIELDS];
     char *scratch;          /* unescaped quoted fields */
     size_t scratch_cap;
@@ -78,6 +82,13 @@ void fw_csv_close(fw_csv *r)
 }
 
 uint64_t fw_csv_offset(const fw_csv *r) { return r->consumed; }
+
+void fw_csv_set_idle(fw_csv *r, int timeout_ms, void (*idle)(void *ctx), void *ctx)
+{
+    r->idle_ms = r->fd >= 0 ? timeout_ms : 0;
+    r->idle = idle;
+    r->idle_ctx = ctx;
+}
 uint64_t fw_csv_blank_lines(const fw_csv *r) { return r->blank; }
 const char *fw_csv_name(const fw_csv *r) { return r->name; }
 
@@ -96,6 +107,16 @@ static int refill(fw_csv *r)
     if (room == 0)
         return 1; /* full: the caller handles an over-long record */
     for (;;) {
+        if (r->idle_ms > 0) {
+            struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+            int pr = poll(&pfd, 1, r->idle_ms);
+            if (pr == 0) {
+                r->idle(r->idle_ctx);
+                continue;
+            }
+            if (pr < 0 && errno == EINTR)
+                continue;
+        }
         ssize_t got = read(r->fd, r->buf + r->end, room);
         if (got < 0 && errno == EINTR)
             continue;

@@ -56,6 +56,10 @@ void fw_csv_close(fw_csv *r);
  * error (errno set).  A blank line is skipped but counted in line numbers. */
 int fw_csv_next(fw_csv *r, fw_csv_row *row);
 
+/* Live input: when no byte arrives for timeout_ms, call idle(ctx) and keep
+ * waiting (a quiet source must not stall the watermark).  fd readers only. */
+void fw_csv_set_idle(fw_csv *r, int timeout_ms, void (*idle)(void *ctx), void *ctx);
+
 /* Bytes of input consumed so far (for progress). */
 uint64_t fw_csv_offset(const fw_csv *r);
 /* Blank lines skipped so far. */

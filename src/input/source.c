@@ -132,6 +132,11 @@ int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
     return 1;
 }
 
+void fw_source_set_idle(fw_source *s, int timeout_ms, void (*idle)(void *ctx), void *ctx)
+{
+    fw_csv_set_idle(s->csv, timeout_ms, idle, ctx);
+}
+
 const fw_seed_schema *fw_source_schema(const fw_source *s) { return &s->schema; }
 const uint64_t *fw_source_empty(const fw_source *s) { return s->empty; }
 uint64_t fw_source_offset(const fw_source *s) { return fw_csv_offset(s->csv); }

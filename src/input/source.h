@@ -36,6 +36,9 @@ void fw_source_close(fw_source *s);
 /* 1 and a record, 0 at the end, -1 on a read error (message in err). */
 int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn);
 
+/* Live input: call idle(ctx) every timeout_ms without input. */
+void fw_source_set_idle(fw_source *s, int timeout_ms, void (*idle)(void *ctx), void *ctx);
+
 const fw_seed_schema *fw_source_schema(const fw_source *s);
 /* Empty-field counts per column, over every data row read. */
 const uint64_t *fw_source_empty(const fw_source *s);

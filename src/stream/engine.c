@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ckpt.h"
 #include "core/log.h"
 #include "core/ts.h"
 #include "stream/engine.h"
@@ -141,4 +142,34 @@ void fw_engine_destroy(fw_engine *e)
     fw_incidents_free(e->incidents);
     fw_minutes_destroy(&e->minutes);
     fw_cleaner_destroy(&e->clean);
+}
+
+int fw_engine_save(const fw_engine *e, fw_ckpt_writer *w)
+{
+    fw_ckpt_put(w, &e->clean.st, sizeof e->clean.st);
+    fw_dedup_save(&e->clean.dedup, w);
+    fw_ckpt_put(w, &e->wm, sizeof e->wm);
+    fw_ckpt_put_i64(w, e->first_us);
+    fw_ckpt_put_i64(w, e->last_us);
+    fw_minutes_save(&e->minutes, w);
+    fw_ckpt_put_u64(w, e->detector != NULL);
+    if (e->detector && fw_detector_save(e->detector, w))
+        return -1;
+    return w->err ? -1 : 0;
+}
+
+int fw_engine_load(fw_engine *e, fw_ckpt_reader *r)
+{
+    fw_ckpt_get(r, &e->clean.st, sizeof e->clean.st);
+    fw_dedup_load(&e->clean.dedup, r);
+    fw_ckpt_get(r, &e->wm, sizeof e->wm);
+    e->first_us = fw_ckpt_get_i64(r);
+    e->last_us = fw_ckpt_get_i64(r);
+    fw_minutes_load(&e->minutes, r);
+    uint64_t has_detector = fw_ckpt_get_u64(r);
+    if (r->err || has_detector != (e->detector != NULL))
+        return -1;
+    if (e->detector && fw_detector_load(e->detector, r))
+        return -1;
+    return r->err ? -1 : 0;
 }

@@ -76,4 +76,13 @@ void fw_engine_idle(fw_engine *e, int64_t event_time_us);
 void fw_engine_finish(fw_engine *e);
 void fw_engine_destroy(fw_engine *e);
 
+struct fw_ckpt_writer;
+struct fw_ckpt_reader;
+/* Save the whole engine state (cleaner counters and dedup slices, watermark,
+ * open minutes, detection state and open incidents).  Pending chunked
+ * records must have been drained (streams do not chunk). */
+int fw_engine_save(const fw_engine *e, struct fw_ckpt_writer *w);
+/* Restore into an engine initialised with the same options. */
+int fw_engine_load(fw_engine *e, struct fw_ckpt_reader *r);
+
 #endif

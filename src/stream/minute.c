@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ckpt.h"
 #include "core/log.h"
 #include "core/ts.h"
 #include "stream/minute.h"
@@ -88,3 +89,62 @@ uint64_t fw_minute_sources(const fw_minute *m)
 void fw_minutes_advance(fw_minutes *m, int64_t watermark_us) { fw_tumbler_advance(&m->t, watermark_us); }
 
 void fw_minutes_flush(fw_minutes *m) { fw_tumbler_flush(&m->t); }
+
+void fw_minutes_save(const fw_minutes *ms, fw_ckpt_writer *w)
+{
+    fw_ckpt_put_i64(w, ms->t.next_open_idx);
+    fw_ckpt_put_u64(w, ms->t.n);
+    for (size_t i = 0; i < ms->t.n; i++) {
+        const fw_minute *m = ms->t.open[i].state;
+        fw_ckpt_put_i64(w, ms->t.open[i].idx);
+        fw_ckpt_put(w, &m->global, sizeof m->global);
+        fw_distinct_save(&m->sources, w);
+        fw_ckpt_put_u64(w, m->dst.len);
+        size_t it = 0;
+        const fw_addr *key;
+        const fw_minute_dst *d;
+        while ((d = fw_amap_next(&m->dst, &it, &key))) {
+            fw_ckpt_put(w, key, sizeof *key);
+            fw_ckpt_put(w, &d->c, sizeof d->c);
+            fw_distinct_save(&d->sources, w);
+        }
+        fw_ckpt_put_u64(w, m->src.len);
+        it = 0;
+        const fw_counts *c;
+        while ((c = fw_amap_next(&m->src, &it, &key))) {
+            fw_ckpt_put(w, key, sizeof *key);
+            fw_ckpt_put(w, c, sizeof *c);
+        }
+    }
+}
+
+void fw_minutes_load(fw_minutes *ms, fw_ckpt_reader *r)
+{
+    int64_t next = fw_ckpt_get_i64(r);
+    uint64_t n = fw_ckpt_get_u64(r);
+    for (uint64_t i = 0; i < n && !r->err; i++) {
+        int64_t idx = fw_ckpt_get_i64(r);
+        fw_minute *m = fw_tumbler_bucket(&ms->t, idx * ms->t.period_us);
+        if (!m) {
+            r->err = 1;
+            return;
+        }
+        fw_ckpt_get(r, &m->global, sizeof m->global);
+        fw_distinct_load(&m->sources, r);
+        uint64_t nd = fw_ckpt_get_u64(r);
+        for (uint64_t k = 0; k < nd && !r->err; k++) {
+            fw_addr key;
+            fw_ckpt_get(r, &key, sizeof key);
+            fw_minute_dst *d = fw_amap_upsert(&m->dst, &key, NULL);
+            fw_ckpt_get(r, &d->c, sizeof d->c);
+            fw_distinct_load(&d->sources, r);
+        }
+        uint64_t ns = fw_ckpt_get_u64(r);
+        for (uint64_t k = 0; k < ns && !r->err; k++) {
+            fw_addr key;
+            fw_ckpt_get(r, &key, sizeof key);
+            fw_ckpt_get(r, fw_amap_upsert(&m->src, &key, NULL), sizeof(fw_counts));
+        }
+    }
+    ms->t.next_open_idx = next;
+}

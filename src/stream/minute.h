@@ -64,6 +64,12 @@ int fw_minutes_add(fw_minutes *m, const fw_flow *f);
 void fw_minutes_advance(fw_minutes *m, int64_t watermark_us);
 void fw_minutes_flush(fw_minutes *m);
 
+struct fw_ckpt_writer;
+struct fw_ckpt_reader;
+/* Save and restore the open minutes (restore into a fresh fw_minutes). */
+void fw_minutes_save(const fw_minutes *m, struct fw_ckpt_writer *w);
+void fw_minutes_load(fw_minutes *m, struct fw_ckpt_reader *r);
+
 /* Distinct sources and destinations of a minute.  The per-destination map
  * holds every destination and, with per-source rows, the per-source map
  * every source, so their sizes are the exact counts; without per-source

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "stream/ckpt.h"
+#include "core/ckpt.h"
 
 static const char magic[8] = {'F', 'W', 'C', 'K', 'P', 'T', '0', '1'};
 

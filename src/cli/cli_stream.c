@@ -1,0 +1,802 @@
+/*
+ * cli_stream.c - `floodwatch stream`: real-time detection in event time.
+ *
+ * A file is replayed: read whole, quarantined rows handled at once, the
+ * rest ordered by event time (a stable radix sort), optionally disordered
+ * on purpose (--disorder), then fed to the engine at --speed N times real
+ * time or as fast as possible.  Standard input (or --live) is processed in
+ * arrival order, and a quiet input moves the watermark by the wall clock.
+ *
+ * Incident events go to JSON lines, SQLite (upserted by id) and a hook
+ * command.  With --checkpoint DIR the whole state and the input position
+ * are saved every N seconds of event time and on SIGTERM/SIGINT; a restart
+ * with the same flags resumes there and emits the same incidents: output
+ * files are cut back to their size at the checkpoint, and the database
+ * upserts what is written again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "cli/cli.h"
+#include "core/afile.h"
+#include "core/ckpt.h"
+#include "core/log.h"
+#include "core/ts.h"
+#include "input/source.h"
+#include "store/store.h"
+#include "stream/engine.h"
+
+static const char usage_text[] =
+    "usage: floodwatch stream --input FILE|- [options]\n"
+    "\n"
+    "Detect attacks in event time and emit incidents as they happen.  A file is\n"
+    "replayed in event-time order; standard input is processed as it arrives.\n"
+    "\n"
+    "  --input FILE|-        traffic log (the seed CSV format)\n"
+    "  --alerts PATH         incident events as JSON lines ('-' stdout, the default)\n"
+    "  --db PATH             also write the SQLite store (incidents, minutes, quarantine)\n"
+    "  --hook CMD            run CMD (with sh -c) for each incident event, JSON on stdin\n"
+    "  --late PATH           write late events (behind the allowed lateness) as JSON lines\n"
+    "  --speed N|max         replay at N times real time, or as fast as possible (default max)\n"
+    "  --disorder SECONDS    replay with arrival shuffled by up to SECONDS (watermark test)\n"
+    "  --seed N              seed of --disorder (default 1)\n"
+    "  --live                process a file in arrival order, as standard input is\n"
+    "  --config FILE         detection settings (INI; see --print-config)\n"
+    "  --set SECTION.KEY=V   override one setting (repeatable)\n"
+    "  --print-config        print every setting with its value and meaning, and exit\n"
+    "  --checkpoint DIR      save state there and resume from it after a restart\n"
+    "  --checkpoint-every S  seconds of event time between checkpoints (default 60)\n"
+    "  --stats PATH          write run statistics (counts, throughput, latency) as JSON\n"
+    "  -q, --quiet           no summary on stderr\n"
+    "  -h, --help            this text\n";
+
+/* One record waiting in the replay: no raw text is kept, only its hash. */
+struct rrec {
+    fw_flow flow;
+    uint64_t hash;
+    uint64_t line;
+    fw_faults faults;
+};
+
+struct rkey {
+    uint64_t key; /* arrival time, microseconds from the earliest */
+    uint32_t idx;
+};
+
+struct stream {
+    const char *input, *alerts_path, *db_path, *hook, *late_path, *ckpt_dir, *stats_path;
+    double speed;        /* 0 = max */
+    double disorder_s;
+    uint64_t seed;
+    bool live, quiet, measure;
+    double ckpt_every_s;
+    fw_config cfg;
+
+    FILE *alerts, *late;
+    bool alerts_stdout;
+    fw_store *store;
+    fw_engine e;
+    uint64_t incident_events, incidents_started, hook_failures;
+    int failed;
+
+    double push_wall;              /* when the current record entered the engine */
+    double *lat;                   /* arrival-to-incident latencies, seconds */
+    size_t nlat, clat;
+    double last_arrival_wall;      /* live mode: for idle watermark */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig) { stop_requested = sig; }
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---- sinks -------------------------------------------------------------- */
+
+static int run_hook(const char *cmd, const char *json, size_t n)
+{
+    int fds[2];
+    if (pipe(fds))
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2(fds[0], 0);
+        close(fds[0]);
+        close(fds[1]);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[0]);
+    /* A hook that does not read its input must not kill us with SIGPIPE. */
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fds[1], json + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    close(fds[1]);
+    signal(SIGPIPE, old);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static void on_incident(void *ctx, json_t *ev)
+{
+    struct stream *s = ctx;
+    s->incident_events++;
+    const char *what = json_string_value(json_object_get(ev, "event"));
+    bool start = what && !strcmp(what, "start");
+    if (start) {
+        s->incidents_started++;
+        if (s->measure) {
+            if (s->nlat == s->clat) {
+                s->clat = s->clat ? 2 * s->clat : 64;
+                s->lat = fw_xrealloc(s->lat, s->clat * sizeof *s->lat);
+            }
+            s->lat[s->nlat++] = wall_s() - s->push_wall;
+        }
+    }
+    char *text = json_dumps(ev, JSON_COMPACT);
+    size_t n = strlen(text);
+    if (s->alerts) {
+        if (fwrite(text, 1, n, s->alerts) != n || fputc('\n', s->alerts) == EOF ||
+            fflush(s->alerts)) {
+            if (!s->failed)
+                fw_err("%s: write error: %s", s->alerts_path, strerror(errno));
+            s->failed = 1;
+        }
+    }
+    if (s->store && fw_store_incident(s->store, ev)) {
+        if (!s->failed)
+            fw_err("%s: cannot write: %s", s->db_path, fw_store_errmsg(s->store));
+        s->failed = 1;
+    }
+    if (s->hook) {
+        text[n] = '\n';
+        if (run_hook(s->hook, text, n + 1)) {
+            if (!s->hook_failures)
+                fw_warn("hook '%s' failed (exit status not 0); counting further failures",
+                        s->hook);
+            s->hook_failures++;
+        }
+    }
+    free(text);
+}
+
+static void on_quarantine(void *ctx, uint64_t line, fw_faults reasons, const char *raw, size_t n)
+{
+    struct stream *s = ctx;
+    if (s->store && fw_store_quarantine(s->store, line, reasons, raw, n))
+        s->failed = 1;
+}
+
+static void on_minute(void *ctx, const fw_minute *m)
+{
+    struct stream *s = ctx;
+    if (s->store && fw_store_minute(s->store, m))
+        s->failed = 1;
+}
+
+static void on_late(void *ctx, const fw_flow *f, uint64_t line)
+{
+    struct stream *s = ctx;
+    if (!s->late)
+        return;
+    char ts[FW_TS_BUFSZ], a[FW_ADDR_STRLEN], b[FW_ADDR_STRLEN];
+    fw_ts_format(f->ts_us, ts, 0);
+    fw_addr_format(&f->src, a);
+    fw_addr_format(&f->dst, b);
+    const char *proto = fw_proto_name(f->proto);
+    fprintf(s->late,
+            "{\"line\":%llu,\"timestamp\":\"%s\",\"source_ip\":\"%s\",\"dest_ip\":\"%s\","
+            "\"source_port\":%u,\"dest_port\":%u,\"protocol\":\"%s\",\"bytes_sent\":%llu}\n",
+            (unsigned long long)line, ts, a, b, f->src_port, f->dst_port, proto ? proto : "?",
+            (unsigned long long)f->bytes_sent);
+}
+
+/* ---- replay ------------------------------------------------------------- */
+
+/* Stable LSD radix sort on 16-bit digits; passes whose digit is constant
+ * are skipped.  O(n) per pass. */
+static void radix_sort(struct rkey *a, size_t n)
+{
+    struct rkey *tmp = fw_xmalloc((n ? n : 1) * sizeof *tmp), *src = a, *dst = tmp;
+    size_t *count = fw_xmalloc(65537 * sizeof *count);
+    uint64_t any = 0;
+    for (size_t i = 0; i < n; i++)
+        any |= src[i].key;
+    for (int shift = 0; shift < 64 && (any >> shift); shift += 16) {
+        memset(count, 0, 65537 * sizeof *count);
+        for (size_t i = 0; i < n; i++)
+            count[((src[i].key >> shift) & 0xffff) + 1]++;
+        for (size_t d = 1; d <= 65536; d++)
+            count[d] += count[d - 1];
+        for (size_t i = 0; i < n; i++)
+            dst[count[(src[i].key >> shift) & 0xffff]++] = src[i];
+        struct rkey *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+    free(tmp);
+    free(count);
+}
+
+static uint64_t splitmix(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+struct replay {
+    struct rrec *recs;
+    struct rkey *order;
+    size_t n, cap;
+};
+
+/* Read the whole input: quarantined rows go through the engine at once
+ * (their raw text is only valid now), the rest are kept and ordered. */
+static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char *err, size_t errn)
+{
+    fw_record rec;
+    int rc;
+    fw_faults qmask = fw_quarantine_mask();
+    while ((rc = fw_source_next(src, &rec, err, errn)) == 1) {
+        if (rec.faults & qmask) {
+            fw_engine_push(&s->e, &rec);
+            continue;
+        }
+        if (rp->n == rp->cap) {
+            rp->cap = rp->cap ? 2 * rp->cap : 65536;
+            rp->recs = fw_xrealloc(rp->recs, rp->cap * sizeof *rp->recs);
+        }
+        struct rrec *r = &rp->recs[rp->n++];
+        r->flow = rec.flow;
+        r->hash = fw_record_hash(rec.raw, rec.raw_n);
+        r->line = rec.line;
+        r->faults = rec.faults;
+    }
+    if (rc < 0)
+        return -1;
+    if (rp->n > UINT32_MAX) {
+        snprintf(err, errn, "%s: more than %u records do not fit one replay", s->input, UINT32_MAX);
+        return -1;
+    }
+    rp->order = fw_xmalloc((rp->n ? rp->n : 1) * sizeof *rp->order);
+    int64_t min = INT64_MAX;
+    for (size_t i = 0; i < rp->n; i++)
+        if (rp->recs[i].flow.ts_us < min)
+            min = rp->recs[i].flow.ts_us;
+    uint64_t rng = s->seed;
+    uint64_t spread = (uint64_t)(s->disorder_s * FW_US_PER_S);
+    for (size_t i = 0; i < rp->n; i++) {
+        uint64_t k = (uint64_t)(rp->recs[i].flow.ts_us - min);
+        if (spread)
+            k += splitmix(&rng) % (spread + 1);
+        rp->order[i] = (struct rkey){k, (uint32_t)i};
+    }
+    radix_sort(rp->order, rp->n);
+    return 0;
+}
+
+/* ---- checkpoints -------------------------------------------------------- */
+
+struct ckpt_head {
+    uint64_t input_size;
+    int64_t input_mtime;
+    uint64_t options;      /* fingerprint of everything that changes results */
+    uint64_t position;     /* records of the replay order already pushed */
+    int64_t alerts_off, late_off;
+    int64_t run_id;
+    uint64_t incident_events, incidents_started, hook_failures;
+};
+
+static uint64_t options_fingerprint(const struct stream *s)
+{
+    XXH3_state_t *h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    XXH3_64bits_update(h, &s->cfg, sizeof s->cfg);
+    XXH3_64bits_update(h, &s->disorder_s, sizeof s->disorder_s);
+    XXH3_64bits_update(h, &s->seed, sizeof s->seed);
+    XXH3_64bits_update(h, s->input, strlen(s->input));
+    uint64_t v = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    return v;
+}
+
+static int64_t file_size(FILE *f)
+{
+    if (!f || f == stdout)
+        return -1;
+    fflush(f);
+    struct stat st;
+    return fstat(fileno(f), &st) ? -1 : st.st_size;
+}
+
+static int write_checkpoint(struct stream *s, uint64_t position, char *err, size_t errn)
+{
+    /* Sinks first: what the checkpoint claims was written must be durable. */
+    if (s->alerts && s->alerts != stdout && (fflush(s->alerts) || fsync(fileno(s->alerts)))) {
+        snprintf(err, errn, "%s: write error: %s", s->alerts_path, strerror(errno));
+        return -1;
+    }
+    if (s->late && (fflush(s->late) || fsync(fileno(s->late)))) {
+        snprintf(err, errn, "%s: write error: %s", s->late_path, strerror(errno));
+        return -1;
+    }
+    if (s->store && fw_store_commit_point(s->store, err, errn))
+        return -1;
+    struct stat st;
+    stat(s->input, &st);
+    struct ckpt_head h = {
+        .input_size = (uint64_t)st.st_size,
+        .input_mtime = (int64_t)st.st_mtime,
+        .options = options_fingerprint(s),
+        .position = position,
+        .alerts_off = file_size(s->alerts),
+        .late_off = file_size(s->late),
+        .run_id = s->store ? fw_store_run_id(s->store) : 0,
+        .incident_events = s->incident_events,
+        .incidents_started = s->incidents_started,
+        .hook_failures = s->hook_failures,
+    };
+    fw_ckpt_writer w;
+    if (fw_ckpt_begin(&w, s->ckpt_dir, err, errn))
+        return -1;
+    fw_ckpt_put(&w, &h, sizeof h);
+    if (fw_engine_save(&s->e, &w)) {
+        fw_ckpt_abort(&w);
+        snprintf(err, errn, "%s: cannot write checkpoint", s->ckpt_dir);
+        return -1;
+    }
+    return fw_ckpt_commit(&w, err, errn);
+}
+
+/* Cut an output file back to its size at the checkpoint. */
+static int truncate_to(FILE *f, int64_t off, const char *path, char *err, size_t errn)
+{
+    if (!f || f == stdout || off < 0)
+        return 0;
+    if (ftruncate(fileno(f), off) || fseek(f, 0, SEEK_END)) {
+        snprintf(err, errn, "%s: cannot resume: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+static int parse_args(struct stream *s, int argc, char **argv, int *exit_now)
+{
+    static const struct option opts[] = {
+        {"input", required_argument, NULL, 'i'},   {"alerts", required_argument, NULL, 'a'},
+        {"db", required_argument, NULL, 'd'},      {"hook", required_argument, NULL, 'H'},
+        {"late", required_argument, NULL, 'L'},    {"speed", required_argument, NULL, 'S'},
+        {"disorder", required_argument, NULL, 'D'}, {"seed", required_argument, NULL, 'R'},
+        {"live", no_argument, NULL, 'l'},          {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, 's'},     {"print-config", no_argument, NULL, 'p'},
+        {"checkpoint", required_argument, NULL, 'C'},
+        {"checkpoint-every", required_argument, NULL, 'E'},
+        {"stats", required_argument, NULL, 'T'},   {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    char err[512], *end;
+    bool print = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i': s->input = optarg; break;
+        case 'a': s->alerts_path = optarg; break;
+        case 'd': s->db_path = optarg; break;
+        case 'H': s->hook = optarg; break;
+        case 'L': s->late_path = optarg; break;
+        case 'S':
+            if (!strcmp(optarg, "max")) {
+                s->speed = 0;
+                break;
+            }
+            s->speed = strtod(optarg, &end);
+            if (*end || !(s->speed > 0) || !isfinite(s->speed)) {
+                fprintf(stderr, "floodwatch stream: --speed '%s': expected a positive number or 'max'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'D':
+            s->disorder_s = strtod(optarg, &end);
+            if (*end || s->disorder_s < 0 || s->disorder_s > 86400) {
+                fprintf(stderr, "floodwatch stream: --disorder '%s': expected seconds 0-86400\n", optarg);
+                return 2;
+            }
+            break;
+        case 'R':
+            s->seed = strtoull(optarg, &end, 10);
+            if (*end || !*optarg) {
+                fprintf(stderr, "floodwatch stream: --seed '%s': expected a whole number\n", optarg);
+                return 2;
+            }
+            break;
+        case 'l': s->live = true; break;
+        case 'c':
+            if (fw_config_load(&s->cfg, optarg, err, sizeof err)) {
+                fw_err("%s", err);
+                return 2;
+            }
+            break;
+        case 's':
+            if (fw_config_set(&s->cfg, optarg, err, sizeof err)) {
+                fw_err("%s", err);
+                return 2;
+            }
+            break;
+        case 'p': print = true; break;
+        case 'C': s->ckpt_dir = optarg; break;
+        case 'E':
+            s->ckpt_every_s = strtod(optarg, &end);
+            if (*end || !(s->ckpt_every_s >= 1)) {
+                fprintf(stderr, "floodwatch stream: --checkpoint-every '%s': expected seconds >= 1\n", optarg);
+                return 2;
+            }
+            break;
+        case 'T': s->stats_path = optarg; s->measure = true; break;
+        case 'q': s->quiet = true; break;
+        case 'h': fputs(usage_text, stdout); *exit_now = 1; return 0;
+        default: fputs(usage_text, stderr); return 2;
+        }
+    }
+    if (print) {
+        fw_config_print(&s->cfg, stdout);
+        *exit_now = 1;
+        return 0;
+    }
+    if (optind != argc || !s->input) {
+        fprintf(stderr, "floodwatch stream: expected --input FILE or --input -\n%s", usage_text);
+        return 2;
+    }
+    if (!strcmp(s->input, "-"))
+        s->live = true;
+    if (s->ckpt_dir && s->live) {
+        fprintf(stderr, "floodwatch stream: --checkpoint needs a file input replayed in event time "
+                        "(not standard input or --live)\n");
+        return 2;
+    }
+    if (s->live && s->disorder_s) {
+        fprintf(stderr, "floodwatch stream: --disorder applies to a replayed file, not to --live\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+static void live_idle(void *ctx)
+{
+    struct stream *s = ctx;
+    if (s->e.wm.max_ts_us == FW_WM_NONE)
+        return;
+    double now = wall_s();
+    int64_t t = s->e.wm.max_ts_us + (int64_t)((now - s->last_arrival_wall) * FW_US_PER_S);
+    s->last_arrival_wall = now;
+    s->push_wall = now;
+    fw_engine_idle(&s->e, t);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void write_stats(struct stream *s, double elapsed)
+{
+    const fw_clean_stats *st = &s->e.clean.st;
+    json_t *j = json_object();
+    json_object_set_new(j, "rows_read", json_integer((json_int_t)st->rows_read));
+    json_object_set_new(j, "accepted", json_integer((json_int_t)st->accepted));
+    json_object_set_new(j, "quarantined", json_integer((json_int_t)st->quarantined));
+    json_object_set_new(j, "duplicates", json_integer((json_int_t)st->duplicates));
+    json_object_set_new(j, "late", json_integer((json_int_t)st->late));
+    json_object_set_new(j, "incidents", json_integer((json_int_t)s->incidents_started));
+    json_object_set_new(j, "incident_events", json_integer((json_int_t)s->incident_events));
+    json_object_set_new(j, "hook_failures", json_integer((json_int_t)s->hook_failures));
+    json_object_set_new(j, "elapsed_s", json_real(elapsed));
+    json_object_set_new(j, "rows_per_s", json_real(elapsed > 0 ? st->rows_read / elapsed : 0));
+    fw_detector_stats ds;
+    fw_detector_get_stats(s->e.detector, &ds);
+    json_object_set_new(j, "detector", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+        "events", (json_int_t)ds.events, "late_events", (json_int_t)ds.late_events,
+        "untracked_events", (json_int_t)ds.untracked_events, "panes_closed", (json_int_t)ds.panes_closed,
+        "signals", (json_int_t)ds.signals, "evicted_keys", (json_int_t)ds.evicted_keys,
+        "dst_keys", (json_int_t)ds.dst_keys, "src_keys", (json_int_t)ds.src_keys,
+        "state_bytes", (json_int_t)ds.state_bytes));
+    if (s->nlat) {
+        qsort(s->lat, s->nlat, sizeof *s->lat, cmp_double);
+        size_t p99 = (size_t)ceil(0.99 * s->nlat) - 1, p50 = (size_t)ceil(0.5 * s->nlat) - 1;
+        json_object_set_new(j, "latency_us", json_pack("{s:I,s:f,s:f,s:f}",
+            "n", (json_int_t)s->nlat, "p50", s->lat[p50] * 1e6, "p99", s->lat[p99] * 1e6,
+            "max", s->lat[s->nlat - 1] * 1e6));
+    }
+    char err[512];
+    fw_afile out;
+    if (fw_afile_open(&out, s->stats_path, err, sizeof err) ||
+        (json_dumpf(j, out.f, JSON_INDENT(2)), fputc('\n', out.f),
+         fw_afile_commit(&out, err, sizeof err))) {
+        fw_err("%s", err);
+        s->failed = 1;
+    }
+    json_decref(j);
+}
+
+int fw_cli_stream(int argc, char **argv)
+{
+    struct stream s = {.alerts_path = "-", .ckpt_every_s = 60, .seed = 1};
+    fw_config_defaults(&s.cfg);
+    int exit_now = 0, rc = parse_args(&s, argc, argv, &exit_now);
+    if (rc || exit_now)
+        return rc;
+    char err[1024];
+    double t0 = wall_s();
+
+    /* A checkpoint to resume from? */
+    fw_ckpt_reader ck = {0};
+    struct ckpt_head head = {0};
+    bool resume = false;
+    if (s.ckpt_dir) {
+        int r = fw_ckpt_open(&ck, s.ckpt_dir, err, sizeof err);
+        if (r < 0) {
+            fw_err("%s", err);
+            return 1;
+        }
+        if (r == 1) {
+            fw_ckpt_get(&ck, &head, sizeof head);
+            struct stat st;
+            if (stat(s.input, &st) || (uint64_t)st.st_size != head.input_size ||
+                (int64_t)st.st_mtime != head.input_mtime) {
+                fw_err("%s/state.ckpt: made for another version of %s; remove the checkpoint "
+                       "to start over", s.ckpt_dir, s.input);
+                fw_ckpt_close(&ck);
+                return 1;
+            }
+            if (head.options != options_fingerprint(&s)) {
+                fw_err("%s/state.ckpt: made with other options or settings; use the same flags "
+                       "or remove the checkpoint to start over", s.ckpt_dir);
+                fw_ckpt_close(&ck);
+                return 1;
+            }
+            resume = true;
+        }
+    }
+
+    fw_source *src = fw_source_open(s.input, err, sizeof err);
+    if (!src) {
+        fw_err("%s", err);
+        fw_ckpt_close(&ck);
+        return 1;
+    }
+    if (fw_source_schema(src)->nextra && !s.quiet)
+        fw_warn("%s: ignoring unknown column(s): %s", fw_source_name(src),
+                fw_source_schema(src)->extra);
+
+    /* Sinks.  On resume the files are cut back to the checkpoint. */
+    int status = 1;
+    if (strcmp(s.alerts_path, "-")) {
+        s.alerts = fopen(s.alerts_path, resume ? "r+" : "w");
+        if (!s.alerts) {
+            fw_err("%s: cannot write: %s", s.alerts_path, strerror(errno));
+            goto out;
+        }
+    } else {
+        s.alerts = stdout;
+        s.alerts_stdout = true;
+    }
+    if (s.late_path && !(s.late = fopen(s.late_path, resume ? "r+" : "w"))) {
+        fw_err("%s: cannot write: %s", s.late_path, strerror(errno));
+        goto out;
+    }
+    if (resume && (truncate_to(s.alerts, head.alerts_off, s.alerts_path, err, sizeof err) ||
+                   truncate_to(s.late, head.late_off, s.late_path, err, sizeof err))) {
+        fw_err("%s", err);
+        goto out;
+    }
+    if (s.db_path) {
+        s.store = fw_store_open_run(s.db_path, "stream", fw_source_name(src), "{}", true,
+                                    resume ? head.run_id : 0, err, sizeof err);
+        if (!s.store) {
+            fw_err("%s", err);
+            goto out;
+        }
+    }
+    if (resume) {
+        s.incident_events = head.incident_events;
+        s.incidents_started = head.incidents_started;
+        s.hook_failures = head.hook_failures;
+    }
+
+    fw_engine_opts eo = {
+        .out_of_order_us = (int64_t)(s.cfg.out_of_order_s * FW_US_PER_S),
+        .per_source = false,
+        .detect = &s.cfg,
+    };
+    fw_engine_sinks sinks = {.quarantine = on_quarantine, .minute = on_minute,
+                             .incident = on_incident, .late = on_late, .ctx = &s};
+    fw_engine_init(&s.e, &eo, &sinks);
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    bool stopped = false;
+    if (s.live) {
+        fw_source_set_idle(src, (int)(s.cfg.idle_timeout_s * 1000), live_idle, &s);
+        fw_record rec;
+        s.last_arrival_wall = wall_s();
+        while (!stop_requested && !s.failed && (rc = fw_source_next(src, &rec, err, sizeof err)) == 1) {
+            s.push_wall = s.last_arrival_wall = wall_s();
+            fw_engine_push(&s.e, &rec);
+        }
+        if (rc < 0) {
+            fw_err("%s", err);
+            goto out;
+        }
+        stopped = stop_requested != 0;
+    } else {
+        struct replay rp = {0};
+        if (replay_load(&s, src, &rp, err, sizeof err)) {
+            fw_err("%s", err);
+            free(rp.recs);
+            free(rp.order);
+            goto out;
+        }
+        size_t pos = 0;
+        if (resume) {
+            if (fw_engine_load(&s.e, &ck) || head.position > rp.n) {
+                fw_err("%s/state.ckpt: the checkpoint does not fit this input and these "
+                       "settings; remove it to start over", s.ckpt_dir);
+                free(rp.recs);
+                free(rp.order);
+                goto out;
+            }
+            pos = head.position;
+            if (!s.quiet)
+                fw_info("stream: resuming from %s/state.ckpt at record %zu of %zu", s.ckpt_dir, pos,
+                        rp.n);
+        }
+        fw_ckpt_close(&ck);
+        int64_t every = (int64_t)(s.ckpt_every_s * FW_US_PER_S);
+        int64_t next_ckpt = INT64_MIN;
+        double start_wall = wall_s();
+        uint64_t first_key = pos < rp.n ? rp.order[pos].key : 0;
+        for (; pos < rp.n && !s.failed; pos++) {
+            const struct rrec *r = &rp.recs[rp.order[pos].idx];
+            if (s.ckpt_dir) {
+                if (next_ckpt == INT64_MIN)
+                    next_ckpt = (fw_floor_div(r->flow.ts_us, every) + 1) * every;
+                if (r->flow.ts_us >= next_ckpt) {
+                    if (write_checkpoint(&s, pos, err, sizeof err)) {
+                        fw_err("%s", err);
+                        s.failed = 1;
+                        break;
+                    }
+                    next_ckpt = (fw_floor_div(r->flow.ts_us, every) + 1) * every;
+                }
+            }
+            if (stop_requested) {
+                stopped = true;
+                if (s.ckpt_dir && write_checkpoint(&s, pos, err, sizeof err)) {
+                    fw_err("%s", err);
+                    s.failed = 1;
+                }
+                break;
+            }
+            if (s.speed > 0) {
+                double due = start_wall + (double)(rp.order[pos].key - first_key) / 1e6 / s.speed;
+                double now = wall_s();
+                if (due > now) {
+                    struct timespec ts = {(time_t)(due - now), (long)(fmod(due - now, 1.0) * 1e9)};
+                    nanosleep(&ts, NULL);
+                }
+            }
+            if (s.measure)
+                s.push_wall = wall_s();
+            fw_engine_push_hashed(&s.e, &r->flow, r->faults, r->hash, r->line);
+        }
+        free(rp.recs);
+        free(rp.order);
+    }
+    if (s.failed)
+        goto out;
+    if (stopped && s.ckpt_dir) {
+        if (s.store && fw_store_commit_point(s.store, err, sizeof err)) {
+            fw_err("%s", err);
+            goto out;
+        }
+        if (!s.quiet)
+            fw_info("stream: stopped by signal; state saved in %s/state.ckpt, run again to resume",
+                    s.ckpt_dir);
+        status = 0;
+        goto out;
+    }
+    /* The input ended (or a signal stopped a run without checkpoints):
+     * close every pane and incident. */
+    fw_engine_finish(&s.e);
+    if (s.failed)
+        goto out;
+    if (s.store) {
+        if (fw_store_finish_run(s.store, &s.e.clean.st, fw_source_empty(src), fw_source_schema(src),
+                                s.e.first_us, s.e.last_us, fw_source_blank_lines(src)) ||
+            fw_store_commit(s.store, err, sizeof err)) {
+            fw_err("%s", s.store ? fw_store_errmsg(s.store) : err);
+            goto out;
+        }
+        s.store = NULL;
+    }
+    if (s.ckpt_dir) {
+        /* Finished: a later run with these flags starts over. */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/state.ckpt", s.ckpt_dir);
+        unlink(path);
+    }
+    status = 0;
+    double elapsed = wall_s() - t0;
+    if (s.stats_path)
+        write_stats(&s, elapsed);
+    if (!s.quiet) {
+        const fw_clean_stats *st = &s.e.clean.st;
+        fw_info("stream: %llu rows (%llu accepted, %llu quarantined, %llu duplicates, %llu late), "
+                "%llu incidents, %.2f s, %.0f rows/s",
+                (unsigned long long)st->rows_read, (unsigned long long)st->accepted,
+                (unsigned long long)st->quarantined, (unsigned long long)st->duplicates,
+                (unsigned long long)st->late, (unsigned long long)s.incidents_started, elapsed,
+                elapsed > 0 ? st->rows_read / elapsed : 0.0);
+        if (s.hook_failures)
+            fw_warn("hook '%s' failed %llu times", s.hook, (unsigned long long)s.hook_failures);
+    }
+out:
+    fw_ckpt_close(&ck);
+    if (s.store)
+        fw_store_abort(s.store);
+    if (s.alerts && !s.alerts_stdout && fclose(s.alerts) && !status) {
+        fw_err("%s: write error: %s", s.alerts_path, strerror(errno));
+        status = 1;
+    }
+    if (s.late && fclose(s.late) && !status) {
+        fw_err("%s: write error: %s", s.late_path, strerror(errno));
+        status = 1;
+    }
+    if (s.e.detector || s.e.pend)
+        fw_engine_destroy(&s.e);
+    free(s.lat);
+    fw_source_close(src);
+    return status;
+}
