@@ -24,6 +24,7 @@
 #define PROMOTE_EVENTS 10
 #define NONE INT32_MIN
 #define DST_IDLE_PANES 600 /* a destination's baseline is kept 10 minutes after its last flow */
+#define RECENT 16          /* newest flows per destination kept as evidence */
 
 /* One destination in one pane. */
 struct dpane {
@@ -38,7 +39,9 @@ struct dst_state {
     int32_t base_n;            /* quiet panes learned */
     int32_t dirty;             /* pane whose dirty list holds this key */
     int32_t last_pane;         /* newest pane with a flow */
-    int32_t pad;
+    uint32_t nrecent;          /* flows written to the recent ring */
+    fw_addr recent_src[RECENT]; /* ring of the newest sources ... */
+    uint16_t recent_port[RECENT]; /* ... and their destination ports */
     struct dpane p[];          /* ring of R panes */
 };
 
@@ -299,6 +302,9 @@ int fw_detector_add(fw_detector *d, const fw_flow *f)
             }
         }
         hll_add(p->hll, fw_addr_mix(&f->src));
+        ds->recent_src[ds->nrecent % RECENT] = f->src;
+        ds->recent_port[ds->nrecent % RECENT] = f->dst_port;
+        ds->nrecent++;
         if (pane > ds->last_pane || ds->dirty == NONE)
             ds->last_pane = pane;
         if (ds->dirty != pane) {
@@ -537,6 +543,9 @@ static void eval_dst(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
         s.bps = 8.0 * w.bytes / w.secs;
         s.unique_sources = (uint64_t)llround(w.uniq);
         s.window_events = w.events;
+        s.recent_src = ds->recent_src;
+        s.recent_port = ds->recent_port;
+        s.nrecent = ds->nrecent < RECENT ? ds->nrecent : RECENT;
         fw_incidents_signal(d->inc, &s, d->now_us);
         d->st.signals++;
         fired = true;
@@ -583,9 +592,12 @@ static void eval_src(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
     /* A source sending into a network that already has a flood incident is
      * part of that flood: the victim's view explains it, and reporting each
      * bot (or each client caught in it) as a scanner would bury the
-     * incident.  Only promoted sources can fire, and they know their last
-     * destination. */
-    if (ss->promo >= 0 && fw_incidents_dst_open(d->inc, &d->promo[ss->promo].last_dst)) {
+     * incident; the same holds for a long window after it ended, while the
+     * source's window still holds flood traffic.  Only promoted sources can
+     * fire, and they know their last destination. */
+    int64_t horizon = (int64_t)d->slot_panes * SRC_SLOTS * FW_US_PER_S;
+    if (ss->promo >= 0 &&
+        fw_incidents_dst_explains(d->inc, &d->promo[ss->promo].last_dst, pane_start_us, horizon)) {
         d->st.suppressed++;
         return;
     }

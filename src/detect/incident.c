@@ -76,6 +76,7 @@ struct fw_incidents {
     unsigned nopen, cap;
     fw_amap by_net;   /* destination network -> uint32 index in open */
     fw_amap by_src;   /* source -> uint32 index in open */
+    fw_amap ended_net; /* destination network -> end of its last incident (int64 us) */
     fw_signal *pending;
     unsigned npending, pcap;
     uint64_t started;
@@ -114,6 +115,7 @@ fw_incidents *fw_incidents_new(const fw_config *cfg, fw_incident_emit_fn emit, v
     m->ctx = ctx;
     fw_amap_init(&m->by_net, sizeof(uint32_t));
     fw_amap_init(&m->by_src, sizeof(uint32_t));
+    fw_amap_init(&m->ended_net, sizeof(int64_t));
     return m;
 }
 
@@ -133,19 +135,24 @@ void fw_incidents_free(fw_incidents *m)
     free(m->pending);
     fw_amap_destroy(&m->by_net);
     fw_amap_destroy(&m->by_src);
+    fw_amap_destroy(&m->ended_net);
     free(m);
 }
 
 unsigned fw_incidents_open(const fw_incidents *m) { return m->nopen; }
 
-bool fw_incidents_dst_open(const fw_incidents *m, const fw_addr *a)
+bool fw_incidents_dst_explains(const fw_incidents *m, const fw_addr *a, int64_t now_us,
+                               int64_t horizon_us)
 {
-    if (!m->by_net.len)
+    if (!m->by_net.len && !m->ended_net.len)
         return false;
     fw_addr key;
     char ent[64];
     fw_incident_entity(a, false, &key, ent, sizeof ent);
-    return fw_amap_get(&m->by_net, &key) != NULL;
+    if (fw_amap_get(&m->by_net, &key))
+        return true;
+    const int64_t *ended = fw_amap_get(&m->ended_net, &key);
+    return ended && now_us - *ended < horizon_us;
 }
 uint64_t fw_incidents_started(const fw_incidents *m) { return m->started; }
 
@@ -256,6 +263,8 @@ static void take_signal(struct incident *in, const fw_signal *s)
         in->params[i] = (struct param){s->params[i].name, s->params[i].threshold, s->params[i].observed};
 }
 
+static void add_port(struct incident *in, uint16_t port);
+
 static fw_amap *index_of(fw_incidents *m, bool by_source) { return by_source ? &m->by_src : &m->by_net; }
 
 /* Resolve the buffered signals of one pane. */
@@ -333,6 +342,28 @@ static void resolve(fw_incidents *m, int64_t now_us)
             in->detected_us = now_us;
             fw_topk_init(&in->top_src, TOP_SOURCES);
             take_signal(in, best);
+            /* Evidence for the start event: the newest flows toward each
+             * victim that fired in this pane. */
+            for (unsigned k = i; k < m->npending; k++) {
+                const fw_signal *o = &m->pending[k];
+                if (!o->rule || o->by_source != s->by_source || !o->nrecent)
+                    continue;
+                fw_addr okey;
+                char oent[64];
+                fw_incident_entity(&o->addr, o->by_source, &okey, oent, sizeof oent);
+                if (!fw_addr_eq(&okey, &key))
+                    continue;
+                bool again = false;
+                for (unsigned q = i; q < k && !again; q++)
+                    again = m->pending[q].rule && m->pending[q].nrecent &&
+                            fw_addr_eq(&m->pending[q].addr, &o->addr);
+                if (again)
+                    continue; /* the same victim fired several rules */
+                for (unsigned q = 0; q < o->nrecent; q++) {
+                    fw_topk_add(&in->top_src, &o->recent_src[q], 1, 0, 0);
+                    add_port(in, o->recent_port[q]);
+                }
+            }
             unsigned char idbuf[64];
             size_t o = 0;
             size_t tl = strlen(type_names[in->type]), el = strlen(entity);
@@ -461,6 +492,8 @@ static void close_at(fw_incidents *m, unsigned i, int64_t now_us)
     struct incident *in = m->open[i];
     emit(m, in, "end", now_us);
     fw_amap_del(index_of(m, in->by_source), &in->key);
+    if (!in->by_source)
+        *(int64_t *)fw_amap_upsert(&m->ended_net, &in->key, NULL) = in->last_signal_end_us;
     m->open[i] = m->open[--m->nopen];
     if (i < m->nopen) {
         struct incident *moved = m->open[i];
@@ -537,6 +570,14 @@ static const char *get_str(fw_ckpt_reader *r)
 int fw_incidents_save(const fw_incidents *m, fw_ckpt_writer *w)
 {
     fw_ckpt_put_u64(w, m->started);
+    fw_ckpt_put_u64(w, m->ended_net.len);
+    size_t it = 0;
+    const fw_addr *key;
+    const int64_t *end;
+    while ((end = fw_amap_next(&m->ended_net, &it, &key))) {
+        fw_ckpt_put(w, key, sizeof *key);
+        fw_ckpt_put_i64(w, *end);
+    }
     fw_ckpt_put_u64(w, m->nopen);
     for (unsigned i = 0; i < m->nopen; i++) {
         const struct incident *in = m->open[i];
@@ -560,6 +601,14 @@ int fw_incidents_save(const fw_incidents *m, fw_ckpt_writer *w)
 int fw_incidents_load(fw_incidents *m, fw_ckpt_reader *r)
 {
     m->started = fw_ckpt_get_u64(r);
+    uint64_t nended = fw_ckpt_get_u64(r);
+    if (nended > (1u << 24))
+        r->err = 1;
+    for (uint64_t i = 0; i < nended && !r->err; i++) {
+        fw_addr key;
+        fw_ckpt_get(r, &key, sizeof key);
+        *(int64_t *)fw_amap_upsert(&m->ended_net, &key, NULL) = fw_ckpt_get_i64(r);
+    }
     uint64_t n = fw_ckpt_get_u64(r);
     if (n > 1000000)
         r->err = 1;

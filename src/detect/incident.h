@@ -59,6 +59,11 @@ typedef struct fw_signal {
     double pps, bps;           /* over the rule's window */
     uint64_t unique_sources;   /* distinct sources in the window (0 for source rules) */
     uint64_t window_events;
+    /* The newest flows toward the destination (evidence for a start event);
+     * valid until the pane's tick. */
+    const fw_addr *recent_src;
+    const uint16_t *recent_port;
+    unsigned nrecent;
 } fw_signal;
 
 typedef void (*fw_incident_emit_fn)(void *ctx, json_t *event);
@@ -78,8 +83,10 @@ void fw_incidents_tick(fw_incidents *m, int64_t pane_end_us, int64_t now_us);
 void fw_incidents_close_all(fw_incidents *m, int64_t now_us);
 
 unsigned fw_incidents_open(const fw_incidents *m);
-/* Whether the network of destination a has an open incident. */
-bool fw_incidents_dst_open(const fw_incidents *m, const fw_addr *a);
+/* Whether a flood incident on the network of destination a is open, or
+ * ended less than horizon_us before now_us. */
+bool fw_incidents_dst_explains(const fw_incidents *m, const fw_addr *a, int64_t now_us,
+                               int64_t horizon_us);
 uint64_t fw_incidents_started(const fw_incidents *m);
 
 /* The entity an address belongs to: a destination's network (/24, /64) or

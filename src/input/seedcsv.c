@@ -121,8 +121,11 @@ int fw_parse_u64(const char *p, unsigned n, uint64_t *v)
     }
     if (i == 0)
         return -1;
-    /* A float column written by pandas: "200.0". Only zeros may follow. */
+    /* A float column written by pandas: "200.0". Only zeros may follow,
+     * and at least one. */
     if (i < n && p[i] == '.') {
+        if (i + 1 == n)
+            return -1;
         for (i++; i < n; i++)
             if (p[i] != '0')
                 return -1;

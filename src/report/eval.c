@@ -361,8 +361,8 @@ static int cmp_incident(const void *a, const void *b)
 /* Fold the events of one id, ev[0, n) in line order, into an incident. */
 static void fold_incident(const struct event *ev, size_t n, fw_eval_incident *inc)
 {
-    /* Type, start and detected_at come from the first start event or, when
-     * the log holds none (it began mid-incident), from the earliest event. */
+    /* Start and detected_at come from the first start event or, when the
+     * log holds none (it began mid-incident), from the earliest event. */
     const struct event *chosen = NULL;
     for (size_t k = 0; k < n && !chosen; k++)
         if (ev[k].kind == EV_START)
@@ -380,6 +380,13 @@ static void fold_incident(const struct event *ev, size_t n, fw_eval_incident *in
         if (!entity)
             entity = ev[k].entity;
     }
+    /* An update may reclassify an incident (a volume incident that a
+     * signature rule later explains): the latest type in the log wins. */
+    for (size_t k = n; k-- > 0;)
+        if (ev[k].type) {
+            type = ev[k].type;
+            break;
+        }
     memset(inc, 0, sizeof *inc);
     inc->id = fw_xstrdup(chosen->id);
     inc->type = type ? fw_xstrdup(type) : NULL;

@@ -153,8 +153,8 @@ fw_store *fw_store_open_run(const char *path, const char *mode, const char *inpu
     fw_store *s = fw_xcalloc(1, sizeof *s);
     s->path = fw_xstrdup(path);
     struct stat stt;
-    bool exists = stat(path, &stt) == 0 || in_place;
-    if (exists && !S_ISREG(stt.st_mode)) {
+    bool found = stat(path, &stt) == 0, exists = found || in_place;
+    if (found && !S_ISREG(stt.st_mode)) {
         snprintf(err, errn, "%s: not a regular file", path);
         close_all(s);
         return NULL;

@@ -6,33 +6,40 @@ the C sources), so a disagreement points at either the C code or the doc.
 
 Usage (what `make xcheck` runs):
 
-    FW=/abs/path/build/floodwatch /usr/bin/python3 tests/xcheck/pandas_summary.py [--edge]
+    FW=/abs/path/build/floodwatch /usr/bin/python3 tests/xcheck/pandas_summary.py
 
-For each case it generates a file with `$FW generate`, runs
-`$FW batch --no-db` and compares every number of the JSON summary (rows
-read / accepted / duplicates / quarantined, each quarantine reason, each
-repair, empty fields per column, events per attack type, the top 10 sources,
-events per minute, first and last event) with `pandas_summary(path)`; then
-runs `$FW batch --db` and compares the stored per-minute per-destination and
-per-source aggregates.  On a difference it lists them, and the rows that the
-two quarantine for different reasons (line, reasons, raw text).  Exit status
-0 only if every case agrees.
+Three cases: two files written by `$FW generate` (seed7, seed11_udp) and
+a hand-made file with one row per rule of docs/cleaning.md (edge: boundaries
+and forms the generator never writes, including the documented leniencies:
+lowercase t/z, `.0` on integers, empty packets_sent / bytes_sent, nfdump
+letter tokens and repeated flag separators, IPv4-mapped IPv6, a record over
+1 MiB, blank lines).  For each it runs `$FW batch --no-db` and compares every
+number of the JSON summary (rows read / accepted / duplicates / quarantined,
+blank lines, each quarantine reason, each repair, empty fields per column,
+events per attack type, the top 10 sources, events per minute, first and last
+event) with `pandas_summary(path)`; then runs `$FW batch --db` and compares the
+stored per-minute per-destination and per-source aggregates.  On a difference
+it lists them, and the rows that the two quarantine for different reasons
+(line, reasons, raw text).  Exit status 0 only if every case agrees.
 
-`--edge` adds a hand-made file with one row per rule of docs/cleaning.md
-(boundaries and forms the generator never writes): it shows where the doc and
-the C code read a rule differently, so it is not part of `make xcheck`.
+`--edge` is still accepted (the edge file used to be optional); it changes
+nothing.
 
 `pandas_summary(path) -> dict`, `load(path)` (summary and the frame of
 accepted rows) and `minute_aggregates(frame)` are importable
 (bench/pandas_batch.py times them).
 
-Choices where docs/cleaning.md is silent: empty lines are not records;
-"integer" means ASCII digits (with a sign for the packet size, with `.0`
-only where the doc says so: ports and status codes); a `.fraction` beyond
-microseconds is truncated; TCP / UDP / SCTP may also be given as protocol
-numbers 6 / 17 / 132; top-source ties are ordered IPv4 (32-bit value)
-before IPv6 (128-bit value); an empty counter adds 0 to the byte and packet
-sums.
+Choices where docs/cleaning.md is silent: a blank line is an empty line
+(nothing but its line end; a line of spaces is a record); "integer" means
+ASCII digits (with a sign for the packet size), optionally followed by a
+zero fraction (`.0`, `.00`, ...), and a protocol number is an integer field
+too; a `.fraction` beyond microseconds is truncated; TCP / UDP / SCTP may
+also be given as protocol numbers 6 / 17 / 132; top-source ties are ordered
+IPv4 (32-bit value) before IPv6 (128-bit value); "over 1 MiB" is the
+record's UTF-8 length without its line end; flag names may have blanks
+around the whole value but no leading or trailing `,` / `|`; nfdump letters
+are upper case, in any order, one token (`.` alone is a token with no flag
+set).
 """
 
 import csv
@@ -147,8 +154,9 @@ def _split_records(text):
     """Split the input into the header and data records.
 
     Returns (header raw text, records Series of raw text (line end removed),
-    malformed mask, field counts, line numbers).  Empty lines are not
-    records (what a CSV reader, pandas included, does with them)."""
+    malformed mask, over-1-MiB mask, field counts, line numbers, number of
+    blank lines).  Blank lines are not records: they are skipped and counted
+    (the doc)."""
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -171,30 +179,40 @@ def _split_records(text):
                 malformed[i] = _RECORD_RE.fullmatch(lines[i]) is None
     if "\0" in text:
         malformed |= np.array(["\0" in ln for ln in lines], dtype=bool)
+    # a record over 1 MiB: csv_malformed alone, its fields are never split
+    overlong = np.zeros(len(lines), dtype=bool)
     if len(text) > MAX_RECORD // 4:  # a char is at most 4 bytes in UTF-8
         for i, ln in enumerate(lines):
             if len(ln) > MAX_RECORD // 4 and len(ln.encode("utf-8", "surrogateescape")) > MAX_RECORD:
-                malformed[i] = True
+                overlong[i] = True
+    malformed |= overlong
     nfields = np.array([ln.count(",") + 1 for ln in lines], dtype=np.int64)
     if hasq is not None:
         for i in np.flatnonzero(hasq & ~malformed):
             nfields[i] = _QUOTED_AT_START_RE.sub("", lines[i]).count(",") + 1
     keep = np.array([ln != "" for ln in lines], dtype=bool)
-    if not keep.all():
+    blank = int((~keep).sum())
+    if blank:
         lines = [ln for ln, k in zip(lines, keep) if k]
-        malformed, nfields, line_nos = malformed[keep], nfields[keep], line_nos[keep]
+        malformed, overlong = malformed[keep], overlong[keep]
+        nfields, line_nos = nfields[keep], line_nos[keep]
     if not lines:
         raise RuntimeError("empty input: no header")
-    return (lines[0], pd.Series(lines[1:], dtype=object), malformed[1:], nfields[1:],
-            line_nos[1:])
+    return (lines[0], pd.Series(lines[1:], dtype=object), malformed[1:], overlong[1:],
+            nfields[1:], line_nos[1:], blank)
 
 
-def _decode_lenient(raws, width):
+def _decode_lenient(raws, width, overlong):
     """Fields of records that are not well-formed or have the wrong field
     count, as a CSV reader would give them, cut or padded with empty fields
-    to `width` (the doc: every field of every record is checked)."""
+    to `width` (the doc: every field of every record is checked).  A record
+    over 1 MiB is not split (its fields are left empty here, and ignored)."""
     rows, counts = [], []
-    for raw in raws:
+    for raw, big in zip(raws, overlong):
+        if big:
+            counts.append(width)
+            rows.append([""] * width)
+            continue
         try:
             fields = next(csv.reader([raw.replace("\0", "")], strict=False), [])
         except csv.Error:
@@ -208,17 +226,19 @@ def _decode_lenient(raws, width):
 # field checks (vectorised, on string Series)
 # --------------------------------------------------------------------------
 
-_TS_RE = (r"^(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})[T ](?P<h>[0-9]{2}):(?P<mi>[0-9]{2})"
+_TS_RE = (r"^(?P<y>[0-9]{4})-(?P<mo>[0-9]{2})-(?P<d>[0-9]{2})[Tt ](?P<h>[0-9]{2}):(?P<mi>[0-9]{2})"
           r"(?::(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]+))?)?"
-          r"(?P<z>Z|[+-][0-9]{2}:?[0-9]{2})?\Z")
+          r"(?P<z>[Zz]|[+-][0-9]{2}:?[0-9]{2})?\Z")
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])"
 _IPV4_RE = r"^%s\.%s\.%s\.%s\Z" % ((_OCTET,) * 4)
 _PROTOCOLS = {"TCP", "UDP", "ICMP", "ICMPV6", "GRE", "ESP", "SCTP"}
 _PORT_PROTOCOLS = {"TCP", "UDP", "SCTP", "6", "17", "132"}
 _NUMBER_RE = r"^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z"
 _FLAG_NAME = r"(?:SYN|ACK|FIN|RST|PSH|URG)"
-_FLAG_NAMES_RE = r"^[ \t]*%s(?:(?:[ \t]*[,|][ \t]*|[ \t]+)%s)*[ \t]*\Z" % (_FLAG_NAME, _FLAG_NAME)
-_NFDUMP_RE = r"^[U.][A.][P.][R.][S.][F.]\Z"
+# names in any case, separated by runs of `,` `|` and blanks
+_FLAG_NAMES_RE = r"^[ \t]*%s(?:[ \t,|]+%s)*[ \t]*\Z" % (_FLAG_NAME, _FLAG_NAME)
+# one token of nfdump letters, `.` for unset: `.AP.SF`, `S`, `SA`
+_NFDUMP_RE = r"^[FSRPAU.]+\Z"
 
 
 def _per_unique(col, fn):
@@ -232,8 +252,9 @@ def _per_unique(col, fn):
     return np.asarray(res)[codes]
 
 
-def _int_like(s, allow_point_zero=False, allow_sign=False):
-    """(is integer mask, int64 values with 0 where not; clamped if huge)."""
+def _int_like(s, allow_point_zero=True, allow_sign=False):
+    """(is integer mask, int64 values with 0 where not; clamped if huge).
+    The doc: every integer field may carry a zero fraction (`60.0`)."""
     pat = r"^%s[0-9]+%s\Z" % ("[+-]?" if allow_sign else "", r"(?:\.0+)?" if allow_point_zero else "")
     ok = s.str.match(pat).to_numpy(dtype=bool)
     vals = np.zeros(len(s), dtype=np.int64)
@@ -286,7 +307,7 @@ def _parse_timestamps_general(t):
         mi = p["mi"].astype(np.int64).to_numpy()
         sec = p["s"].fillna("0").astype(np.int64).to_numpy()
         f = p["f"].fillna("").str.slice(0, 6).str.ljust(6, "0").astype(np.int64).to_numpy()
-        zs = p["z"].fillna("Z").str.replace(":", "", regex=False)
+        zs = p["z"].fillna("Z").str.upper().str.replace(":", "", regex=False)
         leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
         mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
         dim = mdays[np.clip(mo, 0, 12)] + ((mo == 2) & leap)
@@ -357,15 +378,29 @@ def _check_ip_unique(col, source):
             u |= (first >= 224) & (first <= 239)  # multicast 224.0.0.0/4
             u |= (col[v4] == "255.255.255.255").to_numpy()
         unusable[v4] = u
+    mapped = np.zeros(n, dtype=bool)
     for i in np.flatnonzero(~v4 & col.str.contains(":", regex=False).to_numpy(dtype=bool)):
         b = _inet6(col.iat[i])
         if b is None:
             continue
+        if b[:12] == _V4_MAPPED:
+            # the doc: an IPv4-mapped IPv6 address is the IPv4 address
+            mapped[i] = True
+            first = b[12]
+            u = first == 0
+            if source:
+                u = u or 224 <= first <= 239 or b[12:] == b"\xff\xff\xff\xff"
+            unusable[i] = u
+            canon[i] = socket.inet_ntop(socket.AF_INET, b[12:])
+            continue
         v6[i] = True
         unusable[i] = b == bytes(16) or (source and b[0] == 0xFF)  # ::, ff00::/8
         canon[i] = socket.inet_ntop(socket.AF_INET6, b)
-    invalid = ~missing & ~v4 & ~v6
+    invalid = ~missing & ~v4 & ~v6 & ~mapped
     return missing, invalid, unusable, canon, v6
+
+
+_V4_MAPPED = bytes(10) + b"\xff\xff"  # ::ffff:0:0/96
 
 
 def _ip_sort_key(ip):
@@ -385,7 +420,7 @@ def _flags_unique(fl):
         toks = fl[names_ok].str.upper().str.findall(_FLAG_NAME)
         syn[names_ok] = toks.map(lambda t: set(t) == {"SYN"}).to_numpy(dtype=bool)
     if nfd_ok.any():
-        syn[nfd_ok] = (fl[nfd_ok] == "....S.").to_numpy()
+        syn[nfd_ok] = fl[nfd_ok].map(lambda t: set(t) - {"."} == {"S"}).to_numpy(dtype=bool)
     return ~empty & ~names_ok & ~nfd_ok, syn
 
 
@@ -403,7 +438,7 @@ def _protocol_unique(proto):
 
 def _port_bad_unique(col):
     empty = (col == "").to_numpy()
-    ok, v = _int_like(col, allow_point_zero=True)
+    ok, v = _int_like(col)
     return ~empty & ~(ok & (v >= 0) & (v <= 65535))
 
 
@@ -415,8 +450,9 @@ def _counter_unique(col):
 
 
 def _packet_size_unique(col):
+    """(valid, value)."""
     ok, v = _int_like(col, allow_sign=True)
-    return ok & (v >= 20) & (v <= 65535)
+    return ok & (v >= 20) & (v <= 65535), v
 
 
 def _response_time_cleared_unique(rt):
@@ -439,7 +475,7 @@ def _country_cleared_unique(col):
 
 
 def _status_cleared_unique(col):
-    ok, v = _int_like(col, allow_point_zero=True)
+    ok, v = _int_like(col)
     return (col != "").to_numpy() & ~(ok & (v >= 100) & (v <= 599))
 
 
@@ -455,11 +491,12 @@ def _label_unique(col):
 # --------------------------------------------------------------------------
 
 def _read(path):
-    """(records Series, malformed, line numbers, header columns, frame of all
-    records as strings with the header's columns, field counts)."""
+    """(records Series, malformed, over 1 MiB, line numbers, header columns,
+    frame of all records as strings with the header's columns, field counts,
+    blank lines)."""
     with open(path, "rb") as fh:
         text = fh.read().decode("utf-8", "surrogateescape")
-    header, raws, malformed, nfields, line_nos = _split_records(text)
+    header, raws, malformed, overlong, nfields, line_nos, blank = _split_records(text)
     del text
     hdr_cols = list(pd.read_csv(io.StringIO(header + "\n"), dtype=str,
                                 keep_default_na=False).columns)
@@ -477,14 +514,14 @@ def _read(path):
         parts = [pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)]
         parts[0].index = np.flatnonzero(good)
         bad_idx = np.flatnonzero(~good)
-        rows, counts = _decode_lenient(raws[~good], width)
+        rows, counts = _decode_lenient(raws[~good], width, overlong[~good])
         nfields[bad_idx] = counts
         parts.append(pd.DataFrame(rows, columns=hdr_cols, index=bad_idx))
         df = pd.concat(parts).sort_index().reset_index(drop=True)
     missing_cols = [c for c in COLUMNS if c not in df.columns]
     if missing_cols:
         raise RuntimeError("input lacks columns %s" % missing_cols)
-    return raws, malformed, line_nos, hdr_cols, df, nfields
+    return raws, malformed, overlong, line_nos, hdr_cols, df, nfields, blank
 
 
 def load(path, detail=None):
@@ -494,7 +531,7 @@ def load(path, detail=None):
     minute, secs, micros, src, dst (canonical text), src_id, dst_id (codes),
     dest_port, bytes, packets, syn_only, tcp, udp, label_true, attack_type).  If
     `detail` is a dict, the per-row verdicts are stored in it."""
-    raws, malformed, line_nos, hdr_cols, df, nfields = _read(path)
+    raws, malformed, overlong, line_nos, hdr_cols, df, nfields, blank = _read(path)
     n = len(raws)
     q = {
         "csv_malformed": malformed,
@@ -518,14 +555,26 @@ def load(path, detail=None):
         counter_bad |= bad
         counters[c] = (ok, v)
     q["counter_invalid"] = counter_bad
-    ps_valid = _per_unique(df["packet_size"], _packet_size_unique)
+    ps_valid, ps = _per_unique(df["packet_size"], _packet_size_unique)
     b_ok, b = counters["bytes_sent"]
     k_ok, k = counters["packets_sent"]
+    # defaults for empty counters: an empty packets_sent is one packet
+    k_empty = (df["packets_sent"] == "").to_numpy()
+    k_ok = k_ok | k_empty
+    k = np.where(k_empty, 1, k)
     k_pos = k_ok & (k > 0)
     safe_k = np.where(k_pos, k, 1)
     mean = b // safe_k
     repairable = b_ok & k_pos & (b % safe_k == 0) & (mean >= 20) & (mean <= 65535)
     q["packet_size_invalid"] = ~ps_valid & ~repairable
+    # an empty bytes_sent is packet_size x packets_sent when the size is valid
+    b_empty = (df["bytes_sent"] == "").to_numpy()
+    with np.errstate(over="ignore"):
+        b = np.where(b_empty & ps_valid & k_ok, ps * k, np.where(b_ok, b, 0))
+    # a record over 1 MiB is not split into fields: csv_malformed alone
+    for r in REASONS:
+        if r != "csv_malformed":
+            q[r] = np.asarray(q[r], dtype=bool) & ~overlong
     q = {r: np.asarray(q[r], dtype=bool) for r in REASONS}
 
     quarantined = np.zeros(n, dtype=bool)
@@ -552,7 +601,8 @@ def load(path, detail=None):
     }
     repairs = {r: np.asarray(m, dtype=bool) & acc for r, m in repairs.items()}
 
-    empty_fields = {c: int((df[c] == "").sum()) for c in COLUMNS}
+    # (the fields of a record over 1 MiB are neither empty nor faulty)
+    empty_fields = {c: int(((df[c] == "").to_numpy() & ~overlong).sum()) for c in COLUMNS}
 
     # the accepted rows with derived values
     src = src_txt[acc]
@@ -566,7 +616,7 @@ def load(path, detail=None):
         "src_id": pd.factorize(src)[0],
         "dst_id": pd.factorize(dst)[0],
         "dest_port": df["dest_port"].to_numpy()[acc],
-        "bytes": np.where(b_ok, b, 0)[acc],
+        "bytes": b[acc],
         "packets": np.where(k_ok, k, 0)[acc],
         "syn_only": (is_tcp & syn_flag & ~fl_clear)[acc],
         "tcp": is_tcp[acc],
@@ -586,6 +636,7 @@ def load(path, detail=None):
         "duplicates": int(dup.sum()),
         "quarantined": int(quarantined.sum()),
         "late": 0,
+        "blank_lines": int(blank),
         "quarantined_by_reason": {r: int(q[r].sum()) for r in REASONS},
         "repaired": {r: int(m.sum()) for r, m in repairs.items()},
         "empty_fields": empty_fields,
@@ -700,7 +751,7 @@ def _diff(path, want, got, out):
 
 def compare(want, got):
     out = []
-    keys = ["rows_read", "accepted", "duplicates", "quarantined", "late",
+    keys = ["rows_read", "accepted", "duplicates", "quarantined", "late", "blank_lines",
             "quarantined_by_reason", "repaired", "empty_fields", "extra_columns",
             "events_by_attack_type", "top_sources", "events_per_minute",
             "first_event", "last_event"]
@@ -845,9 +896,9 @@ CASES = [
                     "--attack", "udp_flood:5-10:20"]),
 ]
 
-# --edge: one hand-made row per rule of docs/cleaning.md (boundaries and
-# forms the generator never writes).  Not part of `make xcheck`: it shows
-# where the doc and the C code read a rule differently.
+# edge: one hand-made row per rule of docs/cleaning.md (boundaries and
+# forms the generator never writes).  Part of every run: it shows where the
+# doc and the C code read a rule differently.
 _EDGE_BASE = dict(zip(COLUMNS, (
     "2026-01-01T00:00:05.5,192.168.1.2,10.0.1.1,40000,80,TCP,60,64,SYN,1.5,US,HTTP,"
     "60,0,1,0,s,False,,GET,/,200,bot").split(",")))
@@ -855,7 +906,9 @@ _EDGE_ROWS = [
     {}, {"timestamp": "2024-02-29 10:00"}, {"timestamp": "2023-02-29 10:00"},
     {"timestamp": " 2026-01-01T00:01:00Z "}, {"timestamp": "2026-01-01T00:01:00+0130"},
     {"timestamp": "2026-01-01T00:01:00-01:30"}, {"timestamp": "2026-01-01t00:01:00"},
-    {"timestamp": "2026-01-01T00:01:00z"}, {"timestamp": "0999-01-01T00:01:00"},
+    {"timestamp": "2026-01-01T00:01:00z"}, {"timestamp": "2026-01-01t00:02:00.25z"},
+    {"timestamp": "2026-01-01 00:02:30+01:00"}, {"timestamp": "2026-01-01T00:01:00Zz"},
+    {"timestamp": "2026-01-01x00:01:00"}, {"timestamp": "0999-01-01T00:01:00"},
     {"timestamp": "2026-01-01T00:01:00.1234567"}, {"timestamp": "2024-13-45 25:99:99"},
     {"timestamp": "0000-00-00 00:00:00"}, {"timestamp": "INVALID_TIME"}, {"timestamp": " "},
     {"timestamp": ""}, {"source_ip": ""}, {"source_ip": "01.2.3.4"}, {"source_ip": "::1"},
@@ -863,17 +916,29 @@ _EDGE_ROWS = [
     {"source_ip": "239.255.255.255"}, {"source_ip": "255.255.255.255"},
     {"source_ip": "0.0.0.0"}, {"source_ip": "192.168.1"}, {"source_ip": "999.999.999.999"},
     {"source_ip": "192.168.1.256"}, {"source_ip": "corrupted"}, {"source_ip": " 1.2.3.4"},
-    {"source_ip": "::ffff:1.2.3.4"}, {"dest_ip": "224.0.0.1"}, {"dest_ip": "0.1.2.3"},
-    {"dest_ip": "::"}, {"dest_ip": ""}, {"dest_ip": "10.0.1"}, {"protocol": "tcp"},
-    {"protocol": "6", "dest_port": ""}, {"protocol": "17", "dest_port": ""},
+    {"source_ip": "::ffff:1.2.3.4"}, {"source_ip": "::FFFF:1.2.3.4", "source_port": "40001"},
+    {"source_ip": "::ffff:0102:0304"}, {"source_ip": "::ffff:224.0.0.1"},
+    {"source_ip": "::ffff:0.1.2.3"}, {"dest_ip": "::ffff:10.0.1.1"},
+    {"dest_ip": "::ffff:0.1.2.3"}, {"source_ip": "::ffff:1.2.3"}, {"dest_ip": "224.0.0.1"},
+    {"dest_ip": "0.1.2.3"}, {"dest_ip": "::"}, {"dest_ip": ""}, {"dest_ip": "10.0.1"},
+    {"protocol": "tcp"}, {"protocol": "6", "dest_port": ""}, {"protocol": "17", "dest_port": ""},
     {"protocol": "256"}, {"protocol": "icmpv6", "dest_port": ""}, {"protocol": ""},
     {"protocol": "UDP", "dest_port": ""}, {"protocol": "SCTP", "dest_port": ""},
     {"protocol": "ICMP", "dest_port": ""}, {"dest_port": "80.0"}, {"dest_port": "80.5"},
     {"dest_port": "65536"}, {"source_port": ""}, {"source_port": "-1"},
-    {"bytes_sent": "60.0"}, {"bytes_sent": "-1"}, {"bytes_received": ""},
-    {"packets_received": "x"}, {"packets_sent": ""}, {"bytes_sent": ""},
-    {"packet_size": "60.0"}, {"packet_size": "-1"}, {"packet_size": "999999"},
-    {"packet_size": "-1", "packets_sent": ""},
+    {"bytes_sent": "60.0"}, {"bytes_sent": "60.00"}, {"bytes_sent": "60.5"},
+    {"bytes_sent": "-1"}, {"bytes_received": ""},
+    {"bytes_received": "7.0"}, {"packets_sent": "2.0", "bytes_sent": "120"},
+    {"packets_received": "3.0"}, {"packets_received": "x"}, {"source_port": "40000.0"},
+    {"packets_sent": ""}, {"packets_sent": "", "bytes_sent": "300", "packet_size": "300"},
+    {"bytes_sent": ""}, {"bytes_sent": "", "packet_size": "100", "packets_sent": "3"},
+    {"bytes_sent": "", "packets_sent": "", "packet_size": "70.0"},
+    {"bytes_sent": "", "packet_size": "-1"}, {"bytes_sent": "", "packet_size": ""},
+    {"packet_size": "60.0"}, {"packet_size": "60.5"}, {"packet_size": "-1"},
+    {"packet_size": "999999"}, {"packet_size": "-1", "packets_sent": ""},
+    {"packet_size": "0", "bytes_sent": "1500", "packets_sent": ""},
+    {"packet_size": "0", "bytes_sent": "10", "packets_sent": ""},
+    {"packet_size": "0", "bytes_sent": "120.0", "packets_sent": "2.0"},
     {"packet_size": "0", "bytes_sent": "120", "packets_sent": "2"},
     {"packet_size": "0", "bytes_sent": "121", "packets_sent": "2"},
     {"packet_size": "0", "bytes_sent": "10", "packets_sent": "1"},
@@ -881,11 +946,13 @@ _EDGE_ROWS = [
     {"response_time_ms": "abc"}, {"response_time_ms": "-100"},
     {"response_time_ms": "1000000"}, {"response_time_ms": "600000"},
     {"response_time_ms": "600000.1"}, {"response_time_ms": "1e3"}, {"ttl": "256"},
-    {"ttl": "64.0"}, {"ttl": "-1"}, {"flags": "syn"}, {"flags": "SYN|ACK"},
-    {"flags": "SYN ACK"}, {"flags": "SYN, ACK"}, {"flags": "SYN,,ACK"},
-    {"flags": ".AP.SF"}, {"flags": "....S."}, {"flags": "S"}, {"flags": "SYN,SYN"},
-    {"flags": "XYZ"}, {"flags": "SYN", "protocol": "UDP"}, {"country": "U1"},
-    {"country": "usa"}, {"country": "us"}, {"status_code": "200.0"},
+    {"ttl": "64.0"}, {"ttl": "64.5"}, {"ttl": "255.0"}, {"ttl": "-1"}, {"flags": "syn"},
+    {"flags": "SYN|ACK"}, {"flags": "SYN ACK"}, {"flags": "SYN, ACK"}, {"flags": "SYN,,ACK"},
+    {"flags": "syn,,ack"}, {"flags": "SYN||ACK"}, {"flags": "SYN , | ACK"},
+    {"flags": ".AP.SF"}, {"flags": "....S."}, {"flags": "S"},
+    {"flags": "SA"}, {"flags": "SS"}, {"flags": "FA"}, {"flags": "SYN,SYN"},
+    {"flags": "XYZ"}, {"flags": "SX"}, {"flags": "SYN", "protocol": "UDP"}, {"country": "U1"},
+    {"country": "usa"}, {"country": "us"}, {"status_code": "200.0"}, {"status_code": "200.5"},
     {"status_code": "99"}, {"status_code": "600"}, {"status_code": "abc"},
     {"is_attack": "TRUE"}, {"is_attack": "Yes"}, {"is_attack": "maybe"},
     {"is_attack": "True", "attack_type": "syn_flood"},
@@ -900,16 +967,22 @@ def write_edge_file(path):
         row = dict(_EDGE_BASE, session_id="e%03d" % i, **change)
         w.writerow([row[c] for c in COLUMNS])
     base = [_EDGE_BASE[c] for c in COLUMNS]
-    w.writerow(base)  # an exact duplicate of the first row
+    w.writerow([dict(_EDGE_BASE, session_id="e000")[c] for c in COLUMNS])  # duplicates row 0
     text = out.getvalue()
     text += ",".join(base[:5] + ['"TCP"x'] + base[6:]) + "\n"       # text after a quote
     text += ",".join(base[:-1]) + "\n"                             # 22 fields
+    text += ",".join(base[:-1]) + "\n"                             # again: quarantined, not a duplicate
     text += ",".join(base + ["extra"]) + "\n"                      # 24 fields
-    text += "\n"                                                   # an empty line
+    text += "\n"                                                   # a blank line
+    text += "\r\n"                                                 # a blank line (CRLF)
     text += ",".join(base[:-1]) + ',"multi\nline"\n'               # quoted line break
     text += ",".join(base[:-1]) + ',a"b\n'                         # literal quote
     text += ",".join(base[:-1]) + ",nul\0byte\n"                   # NUL byte
     text += ",".join(base[:-1]) + "," + "x" * (MAX_RECORD + 10) + "\n"  # over 1 MiB
+    # over 1 MiB, with fields that would be empty or faulty if it were split:
+    # still csv_malformed alone, and no empty fields counted
+    text += ",corrupted,,x,,,,,,,,," + "y" * (MAX_RECORD + 10) + "\n"
+    text += "\n\n"                                                 # two blank lines
     text += ",".join(base[:-1]) + ',"unterminated\n'               # runs to the end
     text += ",".join(base) + "\n"
     with open(path, "w", newline="") as fh:
@@ -921,16 +994,16 @@ def main(argv):
     if not fw or not os.access(fw, os.X_OK):
         print("xcheck: set FW to the floodwatch binary (got %r)" % fw, file=sys.stderr)
         return 2
-    edge = "--edge" in argv
+    # argv: `--edge` is accepted and ignored (the edge file is always checked)
     passed = failed = 0
     with tempfile.TemporaryDirectory(prefix="fw-xcheck-") as tmp:
         jobs = [(name, lambda n=name, a=args: run_case(fw, tmp, n, a)) for name, args in CASES]
-        if edge:
-            def edge_case():
-                data = os.path.join(tmp, "edge.csv")
-                write_edge_file(data)
-                return check_file(fw, data, "edge (hand-made rows, one per rule)", rows=True)
-            jobs.append(("edge", edge_case))
+
+        def edge_case():
+            data = os.path.join(tmp, "edge.csv")
+            write_edge_file(data)
+            return check_file(fw, data, "edge (hand-made rows, one per rule)", rows=True)
+        jobs.append(("edge", edge_case))
         for name, job in jobs:
             try:
                 ok = job()
