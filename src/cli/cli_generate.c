@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,20 +34,31 @@ static void usage(FILE *out)
             "  --rate N                normal events per minute (default 500)\n"
             "  --start ISO8601         start of minute 0 (default 2026-01-01T00:00:00, UTC;\n"
             "                          a zone offset is converted, output has no zone)\n"
-            "  --attack T:START-END[:I]  add an attack of type T in minutes [START, END)\n"
-            "                          with I times the normal rate (default I 30)\n"
-            "  --drop-attack T         remove every scheduled attack of type T\n"
-            "  --no-attacks            remove all scheduled attacks\n"
+            "  --daily A               daily cycle, 0 <= A < 1 (default 0, off): the normal\n"
+            "                          rate times 1 + A*sin(2*pi*(minute_of_day - 360)/1440),\n"
+            "                          highest at 12:00 UTC, lowest at 00:00 UTC\n"
+            "  --attack T:START-END[:I]  add scenario T in minutes [START, END) at I times\n"
+            "                          the normal rate (default I per type, below)\n"
+            "  --drop-attack T         remove every scheduled scenario of type T\n"
+            "  --no-attacks            remove all scheduled scenarios\n"
             "  --no-faults             leave out the data faults and duplicates\n"
             "  -h, --help              show this help\n"
             "\n"
             "The default schedule is the seed's: syn_flood:15-25:50 http_flood:40-50:30\n"
             "udp_flood:70-80:40 amplification:95-105:35.  Removals apply before\n"
             "additions whatever their order, so changing an attack is --drop-attack T\n"
-            "plus --attack T:...; attacks may not overlap.  Attack types:");
-    for (size_t t = 0; t < fw_gen_attack_type_count(); t++)
-        fprintf(out, " %s", fw_gen_attack_type_name((int)t));
-    fprintf(out, "\n");
+            "plus --attack T:START-END[:I].\n"
+            "\n"
+            "The seed's four kinds replace their minutes' traffic and may not overlap any\n"
+            "other scenario.  Overlays add rate*I rows a minute (pulse_wave: rate*I/60 in\n"
+            "each on-second) to the unchanged normal traffic and may overlap each other.\n"
+            "Types, their attack_type label and default I:\n");
+    for (size_t t = 0; t < fw_gen_attack_type_count(); t++) {
+        const char *label = fw_gen_attack_type_label((int)t);
+        fprintf(out, "  %-14s %-13s %3d  %s\n", fw_gen_attack_type_name((int)t),
+                label ? label : "(legitimate)", fw_gen_attack_type_default_intensity((int)t),
+                fw_gen_attack_type_summary((int)t));
+    }
 }
 
 static int usage_error(void)
@@ -64,6 +76,24 @@ static int parse_u64(const char *s, uint64_t *out)
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
     if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* A plain decimal fraction 0 <= A < 1 ("0", "0.5", ".25"), nothing else:
+ * no sign, exponent, hex, "nan" or "inf"; 0 or -1. */
+static int parse_amplitude(const char *s, double *out)
+{
+    size_t digits = strspn(s, "0123456789");
+    if (s[digits] == '.')
+        digits += 1 + strspn(s + digits + 1, "0123456789");
+    if (digits == 0 || s[digits] || !strcmp(s, "."))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || !isfinite(v) || v < 0.0 || v >= 1.0)
         return -1;
     *out = v;
     return 0;
@@ -93,8 +123,12 @@ static int generate_to(const fw_gen_opts *o, const char *path)
         fw_err("%s", err);
         return 1;
     }
-    fw_info("generate: wrote %zu rows (%zu attack events) to %s", st.rows_out, st.attack_rows,
-            name);
+    if (st.overlay_rows)
+        fw_info("generate: wrote %zu rows (%zu attack events, %zu from overlay scenarios) to %s",
+                st.rows_out, st.attack_rows, st.overlay_rows, name);
+    else
+        fw_info("generate: wrote %zu rows (%zu attack events) to %s", st.rows_out,
+                st.attack_rows, name);
     return 0;
 }
 
@@ -106,6 +140,7 @@ enum opt_id {
     OPT_DURATION,
     OPT_RATE,
     OPT_START,
+    OPT_DAILY,
     OPT_ATTACK,
     OPT_DROP_ATTACK,
     OPT_NO_ATTACKS,
@@ -124,6 +159,7 @@ static const struct option_def {
     {"duration", 0, true, OPT_DURATION},
     {"rate", 0, true, OPT_RATE},
     {"start", 0, true, OPT_START},
+    {"daily", 0, true, OPT_DAILY},
     {"attack", 0, true, OPT_ATTACK},
     {"drop-attack", 0, true, OPT_DROP_ATTACK},
     {"no-attacks", 0, false, OPT_NO_ATTACKS},
@@ -232,6 +268,14 @@ int fw_cli_generate(int argc, char **argv)
                 return usage_error();
             }
             break;
+        case OPT_DAILY:
+            if (parse_amplitude(v, &o.daily)) {
+                fw_err("generate: --daily '%s': expected an amplitude A with 0 <= A < 1, "
+                       "e.g. 0.5",
+                       v);
+                return usage_error();
+            }
+            break;
         case OPT_ATTACK:
             if (n_adds == FW_GEN_MAX_ATTACKS) {
                 fw_err("generate: --attack '%s': at most %d attacks", v, FW_GEN_MAX_ATTACKS);
@@ -273,8 +317,9 @@ int fw_cli_generate(int argc, char **argv)
         fw_gen_schedule_drop(&o, drops[k]);
     for (size_t k = 0; k < n_adds; k++) {
         if (fw_gen_schedule_add(&o, &adds[k], err, sizeof err)) {
-            fw_err("generate: --attack '%s': %s (attacks may not overlap; remove scheduled "
-                   "ones with --drop-attack TYPE or --no-attacks)",
+            fw_err("generate: --attack '%s': %s (the seed's four kinds may not overlap any "
+                   "other attack; remove scheduled ones with --drop-attack TYPE or "
+                   "--no-attacks)",
                    add_specs[k], err);
             return usage_error();
         }

@@ -6,6 +6,7 @@
  * result is deterministic; the CSV is split with a minimal RFC 4180 reader.
  */
 #include <dirent.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,6 +29,7 @@ enum {
 };
 
 #define GOLDEN_HASH 0x6f9683ae0c1fcfc3ULL /* see test_golden_hash */
+#define OVERLAY_GOLDEN_HASH 0x4fb25d7611fd6972ULL /* see test_overlay_golden_hash */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -642,6 +644,680 @@ static void test_cli_writes_file(void **state)
     rmdir(dir);
 }
 
+/* ---- overlay scenarios and the daily cycle ------------------------------- */
+
+/* a.b.c.d in host order, or 0 if s is not a dotted quad. */
+static uint32_t ip_of(const char *s)
+{
+    unsigned a, b, c, d;
+    char end;
+    if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) != 4 || a > 255 || b > 255 ||
+        c > 255 || d > 255)
+        return 0;
+    return a << 24 | b << 16 | c << 8 | d;
+}
+
+static bool in_net(uint32_t ip, uint32_t net, int bits)
+{
+    return (ip >> (32 - bits)) == (net >> (32 - bits));
+}
+
+#define NET(a, b) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16)
+
+static bool is_cgnat(uint32_t ip)
+{
+    return in_net(ip, NET(100, 64), 10);
+}
+
+/* Not a public unicast address (or not an address at all). */
+static bool is_private(uint32_t ip)
+{
+    return ip == 0 || ip >> 24 > 223 || in_net(ip, NET(10, 0), 8) ||
+           in_net(ip, NET(172, 16), 12) || in_net(ip, NET(192, 168), 16) || is_cgnat(ip);
+}
+
+/* One overlay of spec over a run without faults or seed attacks; returns the
+ * CSV (caller frees), positioned after its header in *pos. */
+static char *overlay_run(uint64_t seed, int rate, int minutes, const char *spec, size_t *pos,
+                         fw_gen_stats *st)
+{
+    fw_gen_opts o;
+    small_opts(&o, seed, rate, minutes, false);
+    if (spec)
+        add_attack(&o, spec);
+    char *buf = gen_mem(&o, NULL, st);
+    char *f[FW_GEN_NCOLS];
+    *pos = 0;
+    assert_int_equal(next_record(buf, pos, f, FW_GEN_NCOLS), FW_GEN_NCOLS);
+    return buf;
+}
+
+/* Minute of the run a row's timestamp falls in (small_opts' start). */
+static int minute_of(const char *ts)
+{
+    fw_gen_opts o;
+    fw_gen_opts_init(&o);
+    return (int)((ts_of(ts) - o.start_us) / (60 * FW_US_PER_S));
+}
+
+/* Microseconds from the run's start. */
+static int64_t us_of(const char *ts)
+{
+    fw_gen_opts o;
+    fw_gen_opts_init(&o);
+    return ts_of(ts) - o.start_us;
+}
+
+/* Checks every overlay row shares: inside minutes [lo, hi), one victim
+ * (*victim, set by the first row; NULL to skip), the format's constants. */
+static void check_overlay_row(char **f, int lo, int hi, char *victim, size_t nvictim)
+{
+    int m = minute_of(f[C_TS]);
+    assert_true(m >= lo && m < hi);
+    if (victim) {
+        if (!victim[0])
+            snprintf(victim, nvictim, "%s", f[C_DST]);
+        assert_string_equal(f[C_DST], victim);
+    }
+    assert_true(!strncmp(f[C_DST], "10.0.1.", 7));
+    assert_string_equal(f[C_BSENT], f[C_SIZE]);
+    assert_string_equal(f[C_PSENT], "1");
+}
+
+static void test_flash_crowd(void **state)
+{
+    (void)state;
+    const int rate = 40;
+    size_t pos;
+    fw_gen_stats st;
+    char *buf = overlay_run(21, rate, 8, "flash_crowd:2-5", &pos, &st);
+    char *f[FW_GEN_NCOLS], victim[16] = "";
+    size_t crowd_min[8] = {0}, normal_min[8] = {0}, crowd = 0;
+    double crowd_rt = 0, normal_rt = 0;
+    size_t normal = 0, crowd_rt_n = 0, normal_rt_n = 0, flags_seen[5] = {0};
+    static const char *const flags[] = {"SYN", "ACK", "PSH,ACK", "FIN,ACK", "", NULL};
+    while (next_record(buf, &pos, f, FW_GEN_NCOLS) >= 0) {
+        /* Legitimate: never labelled. */
+        assert_string_equal(f[C_IS_ATTACK], "False");
+        assert_string_equal(f[C_TYPE], "");
+        assert_true(is_hex8(f[C_SESSION]));
+        assert_true(in_list(f[C_TTL], (const char *const[]){"64", "128", "255", NULL}));
+        assert_true(in_list(f[C_FLAGS], flags));
+        double rt = *f[C_RT] ? atof(f[C_RT]) : 0.0;
+        if (!is_cgnat(ip_of(f[C_SRC]))) {
+            assert_true(!strncmp(f[C_SRC], "192.168.", 8));
+            normal_min[minute_of(f[C_TS])]++;
+            normal++;
+            normal_rt += rt;
+            normal_rt_n++;
+            continue;
+        }
+        crowd++;
+        check_overlay_row(f, 2, 5, victim, sizeof victim);
+        crowd_min[minute_of(f[C_TS])]++;
+        int port = atoi(f[C_DPORT]);
+        assert_true(port == 80 || port == 443);
+        assert_string_equal(f[C_SERVICE], port == 80 ? "HTTP" : "HTTPS");
+        assert_string_equal(f[C_PROTO], "TCP");
+        int size = atoi(f[C_SIZE]);
+        assert_true(size >= 20 && size <= 65535);
+        assert_true(atoi(f[C_BRECV]) >= size / 2);
+        int precv = atoi(f[C_PRECV]);
+        assert_true(precv >= 1 && precv <= 5);
+        assert_true(in_list(f[C_METHOD],
+                            (const char *const[]){"GET", "POST", "PUT", "DELETE", "", NULL}));
+        assert_true(in_list(f[C_STATUS],
+                            (const char *const[]){"200.0", "404.0", "500.0", "503.0", "", NULL}));
+        for (int i = 0; i < 5; i++)
+            flags_seen[i] += !strcmp(f[C_FLAGS], flags[i]);
+        crowd_rt += rt;
+        crowd_rt_n++;
+    }
+    for (int m = 0; m < 8; m++) {
+        assert_int_equal(crowd_min[m], (m >= 2 && m < 5) ? (size_t)rate * 10 : 0);
+        /* The normal traffic goes on as in any normal minute. */
+        assert_true(normal_min[m] >= 32 && normal_min[m] <= 48);
+    }
+    assert_int_equal(crowd, st.overlay_rows);
+    assert_int_equal(st.attack_rows, 0);
+    for (int i = 0; i < 5; i++) /* the normal flags mix, not a flood's */
+        assert_true(flags_seen[i] > crowd / 10);
+    /* Response times like normal traffic: exponential with mean 50 ms. */
+    crowd_rt /= (double)crowd_rt_n;
+    normal_rt /= (double)normal_rt_n;
+    assert_true(crowd_rt > 44.0 && crowd_rt < 56.0);
+    assert_true(normal_rt > 35.0 && normal_rt < 65.0);
+    free(buf);
+}
+
+static void test_port_scan(void **state)
+{
+    (void)state;
+    const int rate = 50;
+    size_t pos;
+    fw_gen_stats st;
+    char *buf = overlay_run(22, rate, 6, "port_scan:1-4", &pos, &st);
+    char *f[FW_GEN_NCOLS], victim[16] = "", src[16] = "", ttl[4] = "";
+    size_t per_min[6] = {0}, rows = 0, distinct = 0, rst = 0;
+    uint8_t *seen = calloc(65536, 1);
+    while (next_record(buf, &pos, f, FW_GEN_NCOLS) >= 0) {
+        if (strcmp(f[C_IS_ATTACK], "True"))
+            continue;
+        assert_string_equal(f[C_TYPE], "port_scan");
+        check_overlay_row(f, 1, 4, victim, sizeof victim);
+        per_min[minute_of(f[C_TS])]++;
+        rows++;
+        if (!src[0]) {
+            snprintf(src, sizeof src, "%s", f[C_SRC]);
+            snprintf(ttl, sizeof ttl, "%s", f[C_TTL]);
+        }
+        assert_string_equal(f[C_SRC], src); /* one scanner */
+        assert_string_equal(f[C_TTL], ttl); /* with one TTL */
+        int port = atoi(f[C_DPORT]);
+        assert_true(port >= 1 && port <= 65535);
+        distinct += !seen[port]++;
+        assert_string_equal(f[C_PROTO], "TCP");
+        assert_string_equal(f[C_FLAGS], "SYN");
+        assert_string_equal(f[C_RT], "");
+        assert_string_equal(f[C_SESSION], "");
+        assert_string_equal(f[C_METHOD], "");
+        assert_string_equal(f[C_URI], "");
+        assert_string_equal(f[C_STATUS], "");
+        assert_string_equal(f[C_AGENT], "");
+        if (!strcmp(f[C_BRECV], "40")) {
+            assert_string_equal(f[C_PRECV], "1"); /* an RST */
+            rst++;
+        } else {
+            assert_string_equal(f[C_BRECV], "0");
+            assert_string_equal(f[C_PRECV], "0");
+        }
+        int size = atoi(f[C_SIZE]);
+        assert_true(size >= 40 && size <= 60);
+    }
+    assert_false(is_private(ip_of(src)));
+    assert_true(atoi(ttl) >= 48 && atoi(ttl) <= 64);
+    for (int m = 0; m < 6; m++)
+        assert_int_equal(per_min[m], (m >= 1 && m < 4) ? (size_t)rate * 2 : 0);
+    assert_int_equal(distinct, rows); /* no port twice */
+    assert_true(rst > rows / 3 && rst < rows * 2 / 3);
+    assert_int_equal(st.attack_rows, rows);
+    free(buf);
+
+    /* 66000 probes: every port once before any repeats. */
+    buf = overlay_run(23, 1000, 33, "port_scan:0-33", &pos, NULL);
+    memset(seen, 0, 65536);
+    rows = distinct = 0;
+    while (next_record(buf, &pos, f, FW_GEN_NCOLS) >= 0) {
+        if (!strcmp(f[C_TYPE], "port_scan")) {
+            rows++;
+            distinct += !seen[atoi(f[C_DPORT])]++;
+        }
+    }
+    assert_int_equal(rows, 66000);
+    assert_int_equal(distinct, 65535);
+    free(seen);
+    free(buf);
+}
+
+static void test_slowloris(void **state)
+{
+    (void)state;
+    const int rate = 50;
+    size_t pos;
+    fw_gen_stats st;
+    char *buf = overlay_run(24, rate, 7, "slowloris:1-6", &pos, &st);
+    char *f[FW_GEN_NCOLS], victim[16] = "";
+    char srcs[32][16], ttls[32][4];
+    size_t n_srcs = 0, per_min[7] = {0}, rows = 0;
+    while (next_record(buf, &pos, f, FW_GEN_NCOLS) >= 0) {
+        if (strcmp(f[C_IS_ATTACK], "True"))
+            continue;
+        assert_string_equal(f[C_TYPE], "slowloris");
+        check_overlay_row(f, 1, 6, victim, sizeof victim);
+        per_min[minute_of(f[C_TS])]++;
+        rows++;
+        size_t i = 0;
+        while (i < n_srcs && strcmp(srcs[i], f[C_SRC]))
+            i++;
+        if (i == n_srcs) {
+            assert_true(n_srcs < 20); /* at most 20 sources */
+            snprintf(srcs[i], sizeof srcs[i], "%s", f[C_SRC]);
+            snprintf(ttls[i], sizeof ttls[i], "%s", f[C_TTL]);
+            n_srcs++;
+            assert_true(atoi(f[C_TTL]) >= 40 && atoi(f[C_TTL]) <= 128);
+        }
+        assert_string_equal(f[C_TTL], ttls[i]); /* one TTL per source */
+        assert_false(!strncmp(f[C_SRC], "192.168.", 8)); /* from the botnet */
+        double rt = atof(f[C_RT]);
+        assert_true(rt >= 20000.0 && rt <= 120000.0);
+        int port = atoi(f[C_DPORT]);
+        assert_true(port == 80 || port == 443);
+        assert_string_equal(f[C_PROTO], "TCP");
+        assert_true(in_list(f[C_FLAGS], (const char *const[]){"ACK", "PSH,ACK", NULL}));
+        int size = atoi(f[C_SIZE]);
+        assert_true(size >= 40 && size <= 120);
+        int brecv = atoi(f[C_BRECV]);
+        assert_true(brecv >= 0 && brecv <= 60);
+        assert_true(in_list(f[C_PRECV], (const char *const[]){"0", "1", NULL}));
+        assert_true(is_hex8(f[C_SESSION]));
+        assert_string_equal(f[C_METHOD], "GET");
+        assert_string_equal(f[C_URI], "/");
+        assert_string_equal(f[C_STATUS], "");
+    }
+    assert_true(n_srcs >= 15);
+    for (int m = 0; m < 7; m++)
+        assert_int_equal(per_min[m], (m >= 1 && m < 6) ? (size_t)rate * 3 : 0);
+    assert_int_equal(st.attack_rows, rows);
+    free(buf);
+}
+
+/* Returns the index of ip in a[0..*n), appending it if new. */
+static size_t intern_ip(uint32_t *a, size_t *n, size_t cap, uint32_t ip)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (a[i] == ip)
+            return i;
+    assert_true(*n < cap);
+    a[*n] = ip;
+    return (*n)++;
+}
+
+static void test_low_and_slow(void **state)
+{
+    (void)state;
+    const int rate = 100;
+    size_t pos;
+    fw_gen_stats st;
+    char *buf = overlay_run(25, rate, 12, "low_and_slow:1-11", &pos, &st);
+    char *f[FW_GEN_NCOLS], victim[16] = "";
+    uint32_t *ips = calloc(4000, sizeof *ips);
+    size_t *count = calloc(4000, sizeof *count);
+    size_t n_ips = 0, per_min[12] = {0}, rows = 0, s503 = 0;
+    while (next_record(buf, &pos, f, FW_GEN_NCOLS) >= 0) {
+        if (strcmp(f[C_IS_ATTACK], "True"))
+            continue;
+        assert_string_equal(f[C_TYPE], "http_flood");
+        check_overlay_row(f, 1, 11, victim, sizeof victim);
+        per_min[minute_of(f[C_TS])]++;
+        rows++;
+        uint32_t ip = ip_of(f[C_SRC]);
+        assert_false(is_private(ip));
+        count[intern_ip(ips, &n_ips, 4000, ip)]++;
+        int port = atoi(f[C_DPORT]);
+        assert_true(port == 80 || port == 443);
+        assert_string_equal(f[C_PROTO], "TCP");
+        assert_true(in_list(f[C_FLAGS], (const char *const[]){"ACK", "PSH,ACK", NULL}));
+        int size = atoi(f[C_SIZE]);
+        assert_true(size >= 300 && size <= 800);
+        int brecv = atoi(f[C_BRECV]);
+        assert_true(brecv >= size / 2 && brecv <= size * 3);
+        int precv = atoi(f[C_PRECV]);
+        assert_true(precv >= 1 && precv <= 3);
+        double rt = atof(f[C_RT]);
+        assert_true(rt >= 300.0 && rt <= 3000.0);
+        assert_string_equal(f[C_SESSION], "");
+        assert_true(in_list(f[C_METHOD], (const char *const[]){"GET", "POST", NULL}));
+        assert_true(in_list(f[C_URI], (const char *const[]){"/", "/api/v1/users", "/login",
+                                                            "/search", NULL}));
+        assert_true(in_list(f[C_STATUS], (const char *const[]){"200.0", "503.0", NULL}));
+        s503 += !strcmp(f[C_STATUS], "503.0");
+    }
+    for (int m = 0; m < 12; m++)
+        assert_int_equal(per_min[m], (m >= 1 && m < 11) ? (size_t)rate * 5 : 0);
+    assert_true(n_ips >= 1000 && n_ips <= 3000);
+    size_t most = 0;
+    for (size_t i = 0; i < n_ips; i++)
+        most = count[i] > most ? count[i] : most;
+    assert_true(most <= 20); /* every source sends few requests */
+    assert_true(s503 > rows * 2 / 5 && s503 < rows * 3 / 5);
+    assert_int_equal(st.attack_rows, rows);
+    free(ips);
+    free(count);
+    free(buf);
+}
+
+/* pulse_wave at rate * intensity rows a minute: only the on-seconds (the
+ * first 10 of every 30 from the start) have rows, each ~1/60 of them. */
+static void check_pulse_wave(int rate, int intensity)
+{
+    char spec[48];
+    snprintf(spec, sizeof spec, "pulse_wave:1-4:%d", intensity);
+    size_t pos;
+    fw_gen_stats st;
+    char *buf = overlay_run(26, rate, 5, spec, &pos, &st);
+    char *f[FW_GEN_NCOLS];
+    size_t per_sec[180] = {0}, rows = 0, botnet = 0, servers[11] = {0}, ttls[256] = {0};
+    while (next_record(buf, &pos, f, FW_GEN_NCOLS) >= 0) {
+        if (strcmp(f[C_IS_ATTACK], "True"))
+            continue;
+        assert_string_equal(f[C_TYPE], "udp_flood");
+        check_overlay_row(f, 1, 4, NULL, 0);
+        int64_t sec = (us_of(f[C_TS]) - 60 * FW_US_PER_S) / FW_US_PER_S;
+        assert_true(sec >= 0 && sec < 180);
+        per_sec[sec]++;
+        rows++;
+        assert_string_equal(f[C_PROTO], "UDP");
+        botnet += strncmp(f[C_SRC], "192.168.", 8) != 0;
+        servers[atoi(f[C_DST] + 7)]++;
+        ttls[atoi(f[C_TTL])]++;
+        assert_string_equal(f[C_SESSION], "");
+    }
+    const size_t total = (size_t)rate * (size_t)intensity;
+    for (int s = 0; s < 180; s++) {
+        if (s % 30 >= 10)
+            assert_int_equal(per_sec[s], 0);
+        else
+            assert_true(per_sec[s] == total / 60 || per_sec[s] == (total + 59) / 60);
+    }
+    for (int i = 1; i <= 10; i++) /* all ten servers, like the seed's floods */
+        assert_true(servers[i] > 0);
+    size_t distinct_ttls = 0;
+    for (int i = 0; i < 256; i++)
+        distinct_ttls += ttls[i] > 0;
+    assert_true(distinct_ttls > 100);
+    assert_true(botnet > rows * 7 / 10 && botnet < rows * 9 / 10);
+    assert_int_equal(st.attack_rows, rows);
+    free(buf);
+}
+
+static void test_pulse_wave(void **state)
+{
+    (void)state;
+    check_pulse_wave(30, 40); /* 20 rows in every on-second */
+    check_pulse_wave(7, 40);  /* 4.67: 4 or 5 */
+}
+
+/* Lines of buf after the header that are not from an overlay (labelled, or
+ * from the flash crowd's 100.64/10), sorted; *n gets how many.  Modifies
+ * buf. */
+static char **normal_lines(char *buf, size_t *n)
+{
+    size_t cap = 1024, k = 0;
+    char **lines = malloc(cap * sizeof *lines);
+    char *line = strchr(buf, '\n') + 1;
+    while (*line) {
+        char *nl = strchr(line, '\n');
+        *nl = '\0';
+        char src[32] = "";
+        const char *comma = strchr(line, ',');
+        snprintf(src, sizeof src, "%.*s", (int)strcspn(comma + 1, ","), comma + 1);
+        if (!strstr(line, ",True,") && !is_cgnat(ip_of(src))) {
+            if (k == cap)
+                lines = realloc(lines, (cap *= 2) * sizeof *lines);
+            lines[k++] = line;
+        }
+        line = nl + 1;
+    }
+    *n = k;
+    return lines;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Overlays may overlap each other, and add rows without changing a single
+ * normal row: the run's normal rows are those of the run without them. */
+static void test_overlays_leave_normal_traffic(void **state)
+{
+    (void)state;
+    fw_gen_opts o;
+    small_opts(&o, 27, 60, 10, false);
+    add_attack(&o, "syn_flood:8-9:2");
+    char *base = gen_mem(&o, NULL, NULL);
+    add_attack(&o, "flash_crowd:1-5:2");
+    add_attack(&o, "port_scan:2-6");
+    add_attack(&o, "slowloris:2-4");
+    add_attack(&o, "low_and_slow:3-7:1");
+    add_attack(&o, "pulse_wave:0-8:6");
+    add_attack(&o, "pulse_wave:0-3:6"); /* same start twice: a separate stream */
+    fw_gen_stats st;
+    size_t with_len;
+    char *with = gen_mem(&o, &with_len, &st);
+    size_t nb, nw;
+    char **lb = normal_lines(base, &nb), **lw = normal_lines(with, &nw);
+    assert_true(nb > 500);
+    assert_int_equal(nb, nw);
+    qsort(lb, nb, sizeof *lb, cmp_str);
+    qsort(lw, nw, sizeof *lw, cmp_str);
+    for (size_t i = 0; i < nb; i++)
+        assert_string_equal(lb[i], lw[i]);
+    size_t want = 4 * 120 + 4 * 120 + 2 * 180 + 4 * 60 + (8 + 3) * 120 + 120; /* + syn */
+    assert_int_equal(st.rows_raw, nb + want);
+    assert_int_equal(st.overlay_rows, want - 120);
+    assert_int_equal(st.attack_rows, want - 4 * 120);
+    free(lb);
+    free(lw);
+
+    /* The two pulse waves are different rows, not one stream twice.
+     * normal_lines left the lines NUL-terminated. */
+    size_t n_pulse = 0;
+    char **pulse = malloc(st.rows_raw * sizeof *pulse);
+    for (char *line = strchr(with, '\n') + 1; line < with + with_len; line += strlen(line) + 1)
+        if (strstr(line, ",True,udp_flood,"))
+            pulse[n_pulse++] = line;
+    assert_int_equal(n_pulse, (8 + 3) * 120);
+    qsort(pulse, n_pulse, sizeof *pulse, cmp_str);
+    for (size_t i = 1; i < n_pulse; i++)
+        assert_true(strcmp(pulse[i - 1], pulse[i]) != 0);
+    free(pulse);
+    free(base);
+    free(with);
+}
+
+static void test_overlay_schedule(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *label;
+        int intensity;
+    } want[] = {{"flash_crowd", NULL, 10},        {"port_scan", "port_scan", 2},
+                {"slowloris", "slowloris", 3},    {"low_and_slow", "http_flood", 5},
+                {"pulse_wave", "udp_flood", 40}, {"syn_flood", "syn_flood", 30}};
+    fw_gen_attack a;
+    char err[256];
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char spec[64];
+        snprintf(spec, sizeof spec, "%s:3-4", want[i].name);
+        assert_int_equal(fw_gen_parse_attack(spec, &a, err, sizeof err), 0);
+        assert_int_equal(a.intensity, want[i].intensity);
+        assert_int_equal(fw_gen_attack_type_default_intensity(a.type), want[i].intensity);
+        assert_int_equal(fw_gen_attack_type_is_overlay(a.type), i < 5);
+        const char *label = fw_gen_attack_type_label(a.type);
+        if (want[i].label)
+            assert_string_equal(label, want[i].label);
+        else
+            assert_null(label);
+        assert_non_null(fw_gen_attack_type_summary(a.type));
+    }
+    assert_int_equal(fw_gen_parse_attack("port_scan:3-4:7", &a, err, sizeof err), 0);
+    assert_int_equal(a.intensity, 7);
+    assert_false(fw_gen_attack_type_is_overlay(-1));
+    assert_null(fw_gen_attack_type_label(99));
+
+    /* Overlays overlap each other and normal minutes, never a seed kind. */
+    fw_gen_opts o;
+    small_opts(&o, 1, 10, 60, true);
+    add_attack(&o, "slowloris:10-20");
+    add_attack(&o, "port_scan:15-30");
+    add_attack(&o, "port_scan:15-30");
+    add_attack(&o, "syn_flood:30-40");
+    fw_gen_parse_attack("pulse_wave:35-36", &a, NULL, 0);
+    assert_int_equal(fw_gen_schedule_add(&o, &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "syn_flood:30-40"));
+    fw_gen_parse_attack("udp_flood:19-21", &a, NULL, 0);
+    assert_int_equal(fw_gen_schedule_add(&o, &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "slowloris:10-20"));
+    assert_int_equal(o.n_attacks, 4);
+    for (size_t i = 1; i < o.n_attacks; i++) /* sorted by start */
+        assert_true(o.attacks[i - 1].start_min <= o.attacks[i].start_min);
+    assert_int_equal(fw_gen_check(&o, err, sizeof err), 0);
+    o.attacks[3].start_min = 29; /* the syn flood now overlaps a port scan */
+    assert_int_equal(fw_gen_check(&o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "overlap"));
+
+    /* Overlay rows count towards the row cap. */
+    small_opts(&o, 1, FW_GEN_MAX_RATE, 60, true);
+    add_attack(&o, "port_scan:0-60:100");
+    assert_int_equal(fw_gen_check(&o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "rows"));
+
+    /* ... and take the seed's faults like everything else. */
+    small_opts(&o, 2, 100, 10, true);
+    add_attack(&o, "port_scan:0-10:3");
+    fw_gen_stats st;
+    char *buf = gen_mem(&o, NULL, &st);
+    assert_int_equal(st.overlay_rows, 3000);
+    assert_int_equal(st.malformed_ip, (size_t)((double)st.rows_raw * 0.01));
+    size_t pos = 0, faulty_scan = 0;
+    char *f[FW_GEN_NCOLS];
+    next_record(buf, &pos, f, FW_GEN_NCOLS);
+    while (next_record(buf, &pos, f, FW_GEN_NCOLS) >= 0)
+        faulty_scan += !strcmp(f[C_TYPE], "port_scan") && (!*f[C_TS] || ip_of(f[C_SRC]) == 0);
+    assert_true(faulty_scan > 30);
+    free(buf);
+}
+
+static void test_cli_overlays_and_daily(void **state)
+{
+    (void)state;
+    /* Overlaps the default syn_flood:15-25; overlays may overlap each other. */
+    assert_int_equal(run_cli("generate", "--attack", "port_scan:20-30", NULL), 2);
+    assert_int_equal(run_cli("generate", "--duration", "5", "--rate", "5", "--attack",
+                             "port_scan:1-3", "--attack", "flash_crowd:2-4:1", "-o", "/dev/null",
+                             NULL),
+                     0);
+    const char *bad[] = {"-0.1", "1", "1.0", "1.5", "abc", "nan", "inf", "", ".", "0.5x",
+                         "1e-1", "0x0.8", " 0.5", "+0.5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(run_cli("generate", "--daily", bad[i], NULL), 2);
+
+    /* --daily 0 is the default, byte for byte. */
+    char dir[] = "/tmp/test_gen.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[64];
+    snprintf(path, sizeof path, "%s/out.csv", dir);
+    assert_int_equal(run_cli("generate", "--seed", "8", "--duration", "30", "--rate", "40",
+                             "--daily", "0", "-o", path, NULL),
+                     0);
+    fw_gen_opts o;
+    fw_gen_opts_init(&o);
+    o.seed = 8;
+    o.duration_min = 30;
+    o.rate = 40;
+    size_t n;
+    char *want = gen_mem(&o, &n, NULL);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *got = malloc(n + 1);
+    assert_int_equal(fread(got, 1, n + 1, f), n);
+    fclose(f);
+    assert_memory_equal(got, want, n);
+    free(got);
+    free(want);
+
+    assert_int_equal(run_cli("generate", "--seed", "8", "--duration", "30", "--rate", "40",
+                             "--daily", ".5", "-o", path, NULL),
+                     0);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* --daily 0.5 over a day: about 1.5 * rate at noon UTC, 0.5 * rate at
+ * midnight, rate at 06:00; also in overlay minutes (their overlay rows
+ * aside).  Binned by time of day, from a start that is not midnight. */
+static void test_daily_cycle(void **state)
+{
+    (void)state;
+    fw_gen_opts o;
+    small_opts(&o, 28, 20, 1440, false);
+    o.daily = 0.5;
+    assert_int_equal(fw_ts_parse("2026-03-04T06:00:00", 19, &o.start_us), 0);
+    add_attack(&o, "slowloris:350-370"); /* 11:50-12:10 */
+    add_attack(&o, "syn_flood:1000-1001:1");
+    char *buf = gen_mem(&o, NULL, NULL);
+    size_t per_min[1440] = {0};
+    size_t pos = 0;
+    char *f[FW_GEN_NCOLS];
+    next_record(buf, &pos, f, FW_GEN_NCOLS);
+    while (next_record(buf, &pos, f, FW_GEN_NCOLS) >= 0) {
+        if (!strcmp(f[C_IS_ATTACK], "True"))
+            continue;
+        int64_t ts = ts_of(f[C_TS]);
+        int64_t sod = (ts / FW_US_PER_S) % 86400;
+        per_min[sod / 60]++;
+    }
+    size_t noon = 0, midnight = 0, six = 0, overlay = 0;
+    for (int m = 690; m < 750; m++)
+        noon += per_min[m];
+    for (int m = 0; m < 30; m++)
+        midnight += per_min[m] + per_min[1439 - m];
+    for (int m = 330; m < 390; m++)
+        six += per_min[m];
+    for (int m = 710; m < 730; m++)
+        overlay += per_min[m];
+    double r = (double)noon / (double)midnight;
+    assert_true(r > 2.6 && r < 3.5);
+    r = (double)six / (double)midnight;
+    assert_true(r > 1.7 && r < 2.3);
+    assert_true(overlay > 20 * 20 * 1.3 && overlay < 20 * 20 * 1.55);
+    free(buf);
+
+    /* A flat run for contrast: noon and midnight alike. */
+    o.daily = 0.0;
+    fw_gen_schedule_clear(&o);
+    buf = gen_mem(&o, NULL, NULL);
+    memset(per_min, 0, sizeof per_min);
+    pos = 0;
+    next_record(buf, &pos, f, FW_GEN_NCOLS);
+    while (next_record(buf, &pos, f, FW_GEN_NCOLS) >= 0)
+        per_min[(ts_of(f[C_TS]) / FW_US_PER_S) % 86400 / 60]++;
+    noon = midnight = 0;
+    for (int m = 690; m < 750; m++)
+        noon += per_min[m];
+    for (int m = 0; m < 30; m++)
+        midnight += per_min[m] + per_min[1439 - m];
+    r = (double)noon / (double)midnight;
+    assert_true(r > 0.9 && r < 1.1);
+    free(buf);
+
+    /* Out of range. */
+    char err[128];
+    fw_gen_opts_init(&o);
+    o.daily = 1.0;
+    assert_int_equal(fw_gen_check(&o, err, sizeof err), -1);
+    o.daily = -0.01;
+    assert_int_equal(fw_gen_check(&o, err, sizeof err), -1);
+    o.daily = NAN;
+    assert_int_equal(fw_gen_check(&o, err, sizeof err), -1);
+    o.daily = 0.99;
+    assert_int_equal(fw_gen_check(&o, err, sizeof err), 0);
+}
+
+/* Overlay output pinned like test_golden_hash, so that the scenarios, too,
+ * give the same bytes with any compiler and optimisation level. */
+static void test_overlay_golden_hash(void **state)
+{
+    (void)state;
+    fw_gen_opts o;
+    small_opts(&o, 42, 30, 6, true);
+    o.daily = 0.3;
+    add_attack(&o, "flash_crowd:0-2:2");
+    add_attack(&o, "port_scan:1-3");
+    add_attack(&o, "slowloris:2-4:1");
+    add_attack(&o, "low_and_slow:3-5:1");
+    add_attack(&o, "pulse_wave:4-6:2");
+    size_t n;
+    char *buf = gen_mem(&o, &n, NULL);
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)buf[i]) * 0x100000001b3ULL;
+    if (h != OVERLAY_GOLDEN_HASH)
+        fail_msg("output changed: hash 0x%016llxULL, %zu bytes", (unsigned long long)h, n);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -658,6 +1334,16 @@ int main(void)
         cmocka_unit_test(test_parse_and_schedule),
         cmocka_unit_test(test_cli_usage_errors),
         cmocka_unit_test(test_cli_writes_file),
+        cmocka_unit_test(test_flash_crowd),
+        cmocka_unit_test(test_port_scan),
+        cmocka_unit_test(test_slowloris),
+        cmocka_unit_test(test_low_and_slow),
+        cmocka_unit_test(test_pulse_wave),
+        cmocka_unit_test(test_overlays_leave_normal_traffic),
+        cmocka_unit_test(test_overlay_schedule),
+        cmocka_unit_test(test_cli_overlays_and_daily),
+        cmocka_unit_test(test_daily_cycle),
+        cmocka_unit_test(test_overlay_golden_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
