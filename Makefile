@@ -77,7 +77,10 @@ fuzz: $(FUZZ_TARGETS)
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-$$n tests/fuzz/seeds-$$n || exit 1; \
 	done
 
-bench: $(BUILD)/floodwatch
+$(BUILD)/detect_bench: bench/detect_bench.c $(BUILD)/libfloodwatch.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfloodwatch.a $(LDLIBS)
+
+bench: $(BUILD)/floodwatch $(BUILD)/detect_bench
 	bench/run.sh
 
 clean:

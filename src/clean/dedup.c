@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "clean/dedup.h"
+#include "core/ckpt.h"
 #include "core/log.h"
 #include "core/ts.h"
 
@@ -72,4 +73,42 @@ int fw_dedup_check(fw_dedup *d, int64_t ts_us, uint64_t hash)
 void fw_dedup_advance(fw_dedup *d, int64_t watermark_us)
 {
     fw_tumbler_advance(&d->slices, watermark_us);
+}
+
+void fw_dedup_save(const fw_dedup *d, fw_ckpt_writer *w)
+{
+    fw_ckpt_put_i64(w, d->slices.next_open_idx);
+    fw_ckpt_put_u64(w, d->slices.n);
+    for (size_t i = 0; i < d->slices.n; i++) {
+        const struct slice *s = d->slices.open[i].state;
+        fw_ckpt_put_i64(w, d->slices.open[i].idx);
+        fw_ckpt_put_u64(w, s->cap);
+        fw_ckpt_put_u64(w, s->n);
+        fw_ckpt_put(w, s->set, (size_t)s->cap * sizeof *s->set);
+    }
+}
+
+void fw_dedup_load(fw_dedup *d, fw_ckpt_reader *r)
+{
+    int64_t next = fw_ckpt_get_i64(r);
+    uint64_t n = fw_ckpt_get_u64(r);
+    for (uint64_t i = 0; i < n && !r->err; i++) {
+        int64_t idx = fw_ckpt_get_i64(r);
+        uint64_t cap = fw_ckpt_get_u64(r), cnt = fw_ckpt_get_u64(r);
+        if ((cap & (cap - 1)) || cnt > cap || cap > (1ULL << 31)) {
+            r->err = 1;
+            return;
+        }
+        struct slice *s = fw_tumbler_bucket(&d->slices, idx * d->slices.period_us);
+        if (!s) {
+            r->err = 1;
+            return;
+        }
+        s->cap = (uint32_t)cap;
+        s->n = (uint32_t)cnt;
+        s->set = cap ? fw_xcalloc(cap, sizeof *s->set) : NULL;
+        fw_ckpt_get(r, s->set, cap * sizeof *s->set);
+        d->bytes += cap * sizeof *s->set;
+    }
+    d->slices.next_open_idx = next;
 }

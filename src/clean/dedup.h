@@ -30,4 +30,9 @@ int fw_dedup_check(fw_dedup *d, int64_t ts_us, uint64_t hash);
 /* Drop the slices the watermark has passed. */
 void fw_dedup_advance(fw_dedup *d, int64_t watermark_us);
 
+struct fw_ckpt_writer;
+struct fw_ckpt_reader;
+void fw_dedup_save(const fw_dedup *d, struct fw_ckpt_writer *w);
+void fw_dedup_load(fw_dedup *d, struct fw_ckpt_reader *r);
+
 #endif

@@ -38,6 +38,10 @@ uint64_t fw_addr_mix(const fw_addr *a);
 void *fw_amap_get(const fw_amap *m, const fw_addr *k);
 /* The value for k, created (zeroed) if absent; *created says which. */
 void *fw_amap_upsert(fw_amap *m, const fw_addr *k, bool *created);
+/* The same with h = fw_addr_mix(k) already computed by the caller (who
+ * needs it for a sketch too): saves hashing the key twice. */
+void *fw_amap_get_h(const fw_amap *m, const fw_addr *k, uint64_t h);
+void *fw_amap_upsert_h(fw_amap *m, const fw_addr *k, uint64_t h, bool *created);
 /* Remove k; returns 1 if it was there. */
 int fw_amap_del(fw_amap *m, const fw_addr *k);
 

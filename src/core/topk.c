@@ -22,7 +22,7 @@ void fw_topk_destroy(fw_topk *t)
 
 static void set_pos(fw_topk *t, uint32_t i)
 {
-    uint32_t *p = fw_amap_get(&t->pos, &t->heap[i].key);
+    uint32_t *p = fw_amap_get_h(&t->pos, &t->heap[i].key, t->heap[i].hash);
     *p = i;
 }
 
@@ -62,7 +62,8 @@ static void sift_up(fw_topk *t, uint32_t i)
 
 void fw_topk_add(fw_topk *t, const fw_addr *key, uint64_t count, uint64_t bytes, uint64_t packets)
 {
-    uint32_t *p = fw_amap_get(&t->pos, key);
+    uint64_t h = fw_addr_mix(key);
+    uint32_t *p = fw_amap_get_h(&t->pos, key, h);
     if (p) {
         uint32_t i = *p;
         t->heap[i].count += count;
@@ -73,8 +74,8 @@ void fw_topk_add(fw_topk *t, const fw_addr *key, uint64_t count, uint64_t bytes,
     }
     if (t->n < t->k) {
         uint32_t i = t->n++;
-        t->heap[i] = (fw_topk_entry){*key, count, 0, bytes, packets};
-        *(uint32_t *)fw_amap_upsert(&t->pos, key, NULL) = i;
+        t->heap[i] = (fw_topk_entry){*key, count, 0, bytes, packets, h};
+        *(uint32_t *)fw_amap_upsert_h(&t->pos, key, h, NULL) = i;
         sift_up(t, i);
         return;
     }
@@ -82,8 +83,8 @@ void fw_topk_add(fw_topk *t, const fw_addr *key, uint64_t count, uint64_t bytes,
     t->evictions++;
     fw_amap_del(&t->pos, &t->heap[0].key);
     uint64_t floor = t->heap[0].count;
-    t->heap[0] = (fw_topk_entry){*key, floor + count, floor, bytes, packets};
-    *(uint32_t *)fw_amap_upsert(&t->pos, key, NULL) = 0;
+    t->heap[0] = (fw_topk_entry){*key, floor + count, floor, bytes, packets, h};
+    *(uint32_t *)fw_amap_upsert_h(&t->pos, key, h, NULL) = 0;
     sift_down(t, 0);
 }
 

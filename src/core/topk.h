@@ -23,6 +23,7 @@ typedef struct fw_topk_entry {
     uint64_t error;   /* over-estimation bound inherited on replacement */
     uint64_t bytes;
     uint64_t packets;
+    uint64_t hash;    /* fw_addr_mix(key), so moving an entry does not rehash it */
 } fw_topk_entry;
 
 typedef struct fw_topk {

@@ -7,6 +7,9 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string.h>
 #include <xxhash.h>
 
@@ -39,6 +42,8 @@ struct dst_state {
     int32_t base_n;            /* quiet panes learned */
     int32_t dirty;             /* pane whose dirty list holds this key */
     int32_t last_pane;         /* newest pane with a flow */
+    int32_t inc_pos;           /* open incident of its network, -1 if none ... */
+    uint64_t inc_gen;          /* ... as of this incident generation (0: unknown) */
     uint32_t nrecent;          /* flows written to the recent ring */
     fw_addr recent_src[RECENT]; /* ring of the newest sources ... */
     uint16_t recent_port[RECENT]; /* ... and their destination ports */
@@ -56,8 +61,8 @@ struct promoted {
     fw_addr src;
     fw_addr last_dst;          /* where its newest flow went */
     int32_t head;              /* aligned with the source's slots */
-    uint8_t ports[SRC_SLOTS][BITS / 8];
-    uint8_t hosts[SRC_SLOTS][BITS / 8];
+    uint64_t ports[SRC_SLOTS][BITS / 64];
+    uint64_t hosts[SRC_SLOTS][BITS / 64];
 };
 
 struct pane_keys {
@@ -69,8 +74,10 @@ struct fw_detector {
     const fw_config *cfg;
     fw_incidents *inc;
     int S;                     /* panes in the short window */
-    int R;                     /* panes in a destination's ring: S + out-of-order + 1,
-                                * so no pane is overwritten before it is evaluated */
+    int R;                     /* panes in a destination's ring: at least S +
+                                * out-of-order + 1, so no pane is overwritten before
+                                * it is evaluated; a power of two (index by mask) */
+    int32_t cur_pane, cur_slot; /* slot of the newest pane seen (saves a division) */
     int slot_panes;            /* panes per source slot */
     int64_t base_pane;         /* pane numbers are stored relative to this */
     int base_set;
@@ -111,7 +118,10 @@ fw_detector *fw_detector_new(const fw_config *cfg, fw_incidents *inc)
     d->cfg = cfg;
     d->inc = inc;
     d->S = (int)ceil(cfg->short_window_s);
-    d->R = d->S + (int)ceil(cfg->out_of_order_s) + 1;
+    d->R = 1;
+    while (d->R < d->S + (int)ceil(cfg->out_of_order_s) + 1)
+        d->R *= 2;
+    d->cur_pane = NONE;
     d->slot_panes = (int)ceil(cfg->long_window_s / SRC_SLOTS);
     fw_tumbler_init(&d->panes, FW_US_PER_S, (fw_tumbler_ops){pane_open, pane_close}, d);
     fw_amap_init(&d->dst, sizeof(struct dst_state) + (size_t)d->R * sizeof(struct dpane));
@@ -158,7 +168,7 @@ static void push_key(fw_addr **arr, uint32_t *n, uint32_t *cap, const fw_addr *a
     (*arr)[(*n)++] = *a;
 }
 
-static inline void bit_set(uint8_t *bm, uint64_t h) { bm[(h >> 3) & (BITS / 8 - 1)] |= (uint8_t)(1u << (h & 7)); }
+static inline void bit_set(uint64_t *bm, uint64_t h) { bm[(h >> 6) & (BITS / 64 - 1)] |= 1ULL << (h & 63); }
 
 static inline void hll_add(uint8_t *reg, uint64_t h)
 {
@@ -169,12 +179,18 @@ static inline void hll_add(uint8_t *reg, uint64_t h)
         reg[idx] = rank;
 }
 
+/* 2^-k for every register value, so the estimate needs no libm call. */
+static double pow2neg[65];
+
 static double hll_estimate(const uint8_t *reg)
 {
+    if (pow2neg[0] == 0)
+        for (int k = 0; k <= 64; k++)
+            pow2neg[k] = ldexp(1.0, -k);
     double sum = 0;
     unsigned zeros = 0;
     for (unsigned i = 0; i < HLL_M; i++) {
-        sum += ldexp(1.0, -reg[i]);
+        sum += pow2neg[reg[i]];
         zeros += reg[i] == 0;
     }
     double m = HLL_M, e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
@@ -183,11 +199,21 @@ static double hll_estimate(const uint8_t *reg)
     return e;
 }
 
-static double lc_estimate(const uint8_t *bm)
+/* Population count without a library call (the build targets plain x86-64,
+ * which has no POPCNT instruction guaranteed). */
+static inline unsigned popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+}
+
+static double lc_estimate(const uint64_t *bm)
 {
     unsigned ones = 0;
-    for (unsigned i = 0; i < BITS / 8; i++)
-        ones += (unsigned)__builtin_popcount(bm[i]);
+    for (unsigned i = 0; i < BITS / 64; i++)
+        ones += popcount64(bm[i]);
     unsigned zeros = BITS - ones;
     if (!zeros)
         zeros = 1; /* saturated: a lower bound */
@@ -254,20 +280,28 @@ int fw_detector_add(fw_detector *d, const fw_flow *f)
         d->base_pane = pane_abs - (1 << 20);
         d->base_set = 1;
     }
+    if (pane_abs - d->base_pane < 1 || pane_abs - d->base_pane > INT32_MAX / 2) {
+        /* Over 12 days before the first event, or decades after: outside
+         * what relative pane numbers cover.  Not an attack signal. */
+        d->st.late_events++;
+        return -1;
+    }
     d->st.events++;
     int32_t pane = (int32_t)(pane_abs - d->base_pane);
     bool full = state_bytes(d) > d->key_bytes_cap;
+    uint64_t hs = fw_addr_mix(&f->src), hd = fw_addr_mix(&f->dst);
 
     /* Destination state. */
     bool created;
-    struct dst_state *ds = full ? fw_amap_get(&d->dst, &f->dst) : fw_amap_upsert(&d->dst, &f->dst, &created);
+    struct dst_state *ds = full ? fw_amap_get_h(&d->dst, &f->dst, hd)
+                                : fw_amap_upsert_h(&d->dst, &f->dst, hd, &created);
     if (ds) {
         if (!full && created) {
             ds->dirty = NONE;
             for (int i = 0; i < d->R; i++)
                 ds->p[i].pane = NONE;
         }
-        struct dpane *p = &ds->p[((pane % d->R) + d->R) % d->R];
+        struct dpane *p = &ds->p[pane & (d->R - 1)]; /* pane > 0: relative to base */
         if (p->pane != pane) {
             if (p->pane > pane) {
                 /* The ring moved past this pane already (it is older than the
@@ -301,7 +335,14 @@ int fw_detector_add(fw_detector *d, const fw_flow *f)
                 p->refl_bytes += f->bytes_sent;
             }
         }
-        hll_add(p->hll, fw_addr_mix(&f->src));
+        hll_add(p->hll, hs);
+        uint64_t gen = fw_incidents_generation(d->inc);
+        if (ds->inc_gen != gen + 1) {
+            ds->inc_pos = fw_incidents_find_dst(d->inc, &f->dst);
+            ds->inc_gen = gen + 1;
+        }
+        if (ds->inc_pos >= 0)
+            fw_incidents_observe_dst(d->inc, ds->inc_pos, f);
         ds->recent_src[ds->nrecent % RECENT] = f->src;
         ds->recent_port[ds->nrecent % RECENT] = f->dst_port;
         ds->nrecent++;
@@ -313,16 +354,23 @@ int fw_detector_add(fw_detector *d, const fw_flow *f)
         }
     } else {
         d->st.untracked_events++;
+        fw_incidents_observe_dst(d->inc, fw_incidents_find_dst(d->inc, &f->dst), f);
     }
 
 source:;
-    struct src_state *ss = full ? fw_amap_get(&d->src, &f->src) : fw_amap_upsert(&d->src, &f->src, &created);
+    fw_incidents_observe_src(d->inc, f);
+    struct src_state *ss = full ? fw_amap_get_h(&d->src, &f->src, hs)
+                                : fw_amap_upsert_h(&d->src, &f->src, hs, &created);
     if (!ss) {
         if (ds)
             d->st.untracked_events++;
         return 0;
     }
-    int32_t slot = (int32_t)fw_floor_div(pane, d->slot_panes);
+    if (pane != d->cur_pane) {
+        d->cur_pane = pane;
+        d->cur_slot = pane / d->slot_panes; /* pane > 0 */
+    }
+    int32_t slot = d->cur_slot;
     if (!full && created) {
         ss->dirty = NONE;
         ss->head = slot;
@@ -331,7 +379,7 @@ source:;
     src_advance(d, ss, slot);
     if (slot <= ss->head - SRC_SLOTS)
         return 0; /* older than the source window */
-    int i = ((slot % SRC_SLOTS) + SRC_SLOTS) % SRC_SLOTS;
+    int i = slot % SRC_SLOTS;
     if (ss->ev[i] < UINT16_MAX)
         ss->ev[i]++;
     if (ss->promo < 0) {
@@ -343,9 +391,9 @@ source:;
     }
     if (ss->promo >= 0) {
         struct promoted *pr = &d->promo[ss->promo];
-        uint16_t port = f->dst_port;
-        bit_set(pr->ports[i], XXH3_64bits(&port, sizeof port));
-        bit_set(pr->hosts[i], fw_addr_mix(&f->dst));
+        /* Fibonacci hashing spreads the 16-bit port over the bitmap. */
+        bit_set(pr->ports[i], ((uint64_t)f->dst_port * 0x9e3779b97f4a7c15ULL) >> 56);
+        bit_set(pr->hosts[i], hd);
         pr->last_dst = f->dst;
     }
     if (ss->dirty != pane) {
@@ -359,17 +407,45 @@ source:;
 
 /* Window sums of one destination over panes [p - S + 1, p]. */
 struct dwin {
+    int32_t pane;
     double secs;
     uint64_t events, pkts, syn_pkts, tcp, answered, udp_pkts, refl_pkts, web, degraded, slow;
     uint64_t bytes, refl_bytes;
     double uniq;
 };
 
+/* Distinct sources of a destination over panes [pane - S + 1, pane]: the
+ * union of the panes' HyperLogLogs.  Costs a pass over 128-byte sketches, so
+ * it is taken only when a rule or a signal needs it. */
+static double dst_unique(const fw_detector *d, const struct dst_state *ds, int32_t pane)
+{
+    uint8_t hll[HLL_M] = {0};
+    bool any = false;
+    for (int i = 0; i < d->R; i++) {
+        const struct dpane *p = &ds->p[i];
+        if (p->pane == NONE || p->pane > pane || p->pane <= pane - d->S)
+            continue;
+        any = true;
+#ifdef __SSE2__
+        for (unsigned k = 0; k < HLL_M; k += 16)
+            _mm_storeu_si128((__m128i *)(void *)(hll + k),
+                             _mm_max_epu8(_mm_loadu_si128((const __m128i *)(const void *)(hll + k)),
+                                          _mm_loadu_si128((const __m128i *)(const void *)(p->hll + k))));
+#else
+        for (unsigned k = 0; k < HLL_M; k++)
+            if (p->hll[k] > hll[k])
+                hll[k] = p->hll[k];
+#endif
+    }
+    return any ? hll_estimate(hll) : 0;
+}
+
 static void dst_window(const fw_detector *d, const struct dst_state *ds, int32_t pane, struct dwin *w)
 {
     memset(w, 0, sizeof *w);
+    w->pane = pane;
     w->secs = d->S;
-    uint8_t hll[HLL_M] = {0};
+    w->uniq = -1; /* not computed yet */
     for (int i = 0; i < d->R; i++) {
         const struct dpane *p = &ds->p[i];
         if (p->pane == NONE || p->pane > pane || p->pane <= pane - d->S)
@@ -386,13 +462,18 @@ static void dst_window(const fw_detector *d, const struct dst_state *ds, int32_t
         w->slow += p->slow;
         w->bytes += p->bytes;
         w->refl_bytes += p->refl_bytes;
-        for (unsigned k = 0; k < HLL_M; k++)
-            if (p->hll[k] > hll[k])
-                hll[k] = p->hll[k];
     }
-    w->uniq = w->events ? hll_estimate(hll) : 0;
-    if (w->uniq > w->events)
-        w->uniq = (double)w->events;
+}
+
+static double window_unique(const fw_detector *d, const struct dst_state *ds, int32_t pane,
+                            struct dwin *w)
+{
+    if (w->uniq < 0) {
+        w->uniq = dst_unique(d, ds, pane);
+        if (w->uniq > w->events)
+            w->uniq = (double)w->events;
+    }
+    return w->uniq;
 }
 
 static double share(uint64_t a, uint64_t b) { return b ? (double)a / (double)b : 0; }
@@ -401,7 +482,7 @@ static double share(uint64_t a, uint64_t b) { return b ? (double)a / (double)b :
  * parameters and ratio. */
 struct dst_rule {
     const char *name;
-    bool (*fire)(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s);
+    bool (*fire)(const fw_detector *d, const struct dst_state *ds, struct dwin *w, fw_signal *s);
 };
 
 static void param(fw_signal *s, const char *name, double thr, double obs)
@@ -419,7 +500,7 @@ static bool looks_legit(const fw_config *c, const struct dwin *w)
            share(w->degraded, w->web) <= c->legit_degraded;
 }
 
-static bool r_syn(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+static bool r_syn(const fw_detector *d, const struct dst_state *ds, struct dwin *w, fw_signal *s)
 {
     const fw_config *c = d->cfg;
     double pps = w->syn_pkts / w->secs, sh = share(w->syn_pkts, w->tcp), ans = share(w->answered, w->events);
@@ -433,7 +514,7 @@ static bool r_syn(const fw_detector *d, const struct dst_state *ds, const struct
     return true;
 }
 
-static bool r_amp(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+static bool r_amp(const fw_detector *d, const struct dst_state *ds, struct dwin *w, fw_signal *s)
 {
     const fw_config *c = d->cfg;
     double pps = w->refl_pkts / w->secs, size = share(w->refl_bytes, w->refl_pkts);
@@ -446,7 +527,7 @@ static bool r_amp(const fw_detector *d, const struct dst_state *ds, const struct
     return true;
 }
 
-static bool r_udp(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+static bool r_udp(const fw_detector *d, const struct dst_state *ds, struct dwin *w, fw_signal *s)
 {
     const fw_config *c = d->cfg;
     double pps = w->udp_pkts / w->secs, sh = share(w->udp_pkts, w->pkts);
@@ -459,7 +540,7 @@ static bool r_udp(const fw_detector *d, const struct dst_state *ds, const struct
     return true;
 }
 
-static bool r_http(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+static bool r_http(const fw_detector *d, const struct dst_state *ds, struct dwin *w, fw_signal *s)
 {
     const fw_config *c = d->cfg;
     double rps = w->web / w->secs, deg = share(w->degraded, w->web);
@@ -475,7 +556,7 @@ static bool r_http(const fw_detector *d, const struct dst_state *ds, const struc
     return true;
 }
 
-static bool r_slowloris(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+static bool r_slowloris(const fw_detector *d, const struct dst_state *ds, struct dwin *w, fw_signal *s)
 {
     const fw_config *c = d->cfg;
     double sh = share(w->slow, w->web);
@@ -488,11 +569,12 @@ static bool r_slowloris(const fw_detector *d, const struct dst_state *ds, const 
     return true;
 }
 
-static bool r_fanin(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+static bool r_fanin(const fw_detector *d, const struct dst_state *ds, struct dwin *w, fw_signal *s)
 {
     const fw_config *c = d->cfg;
     double pps = w->pkts / w->secs;
-    if (w->uniq < c->fanin_sources || pps < c->fanin_pps || looks_legit(c, w))
+    if (pps < c->fanin_pps || (double)w->events < c->fanin_sources || looks_legit(c, w) ||
+        window_unique(d, ds, w->pane, w) < c->fanin_sources)
         return false;
     s->type = FW_IT_VOLUMETRIC;
     param(s, "unique_sources", c->fanin_sources, w->uniq);
@@ -501,7 +583,7 @@ static bool r_fanin(const fw_detector *d, const struct dst_state *ds, const stru
     return true;
 }
 
-static bool r_spike(const fw_detector *d, const struct dst_state *ds, const struct dwin *w, fw_signal *s)
+static bool r_spike(const fw_detector *d, const struct dst_state *ds, struct dwin *w, fw_signal *s)
 {
     const fw_config *c = d->cfg;
     if (ds->base_n < c->baseline_warmup_s)
@@ -533,15 +615,16 @@ static void eval_dst(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
     bool fired = false;
     for (size_t r = 0; r < sizeof dst_rules / sizeof dst_rules[0]; r++) {
         fw_signal s;
-        memset(&s, 0, sizeof s);
+        s.nparams = 0; /* the rule fills type, ratio and parameters */
         if (!dst_rules[r].fire(d, ds, &w, &s))
             continue;
+        s.by_source = false;
         s.rule = dst_rules[r].name;
         s.addr = *key;
         s.pane_start_us = pane_start_us;
         s.pps = w.pkts / w.secs;
         s.bps = 8.0 * w.bytes / w.secs;
-        s.unique_sources = (uint64_t)llround(w.uniq);
+        s.unique_sources = (uint64_t)llround(window_unique(d, ds, pane, &w));
         s.window_events = w.events;
         s.recent_src = ds->recent_src;
         s.recent_port = ds->recent_port;
@@ -552,7 +635,7 @@ static void eval_dst(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
     }
     /* Baselines learn only from quiet panes: no rule fired and the pane is
      * not itself a spike over what was learned. */
-    const struct dpane *p = &ds->p[((pane % d->R) + d->R) % d->R];
+    const struct dpane *p = &ds->p[pane & (d->R - 1)];
     if (!fired && p->pane == pane) {
         double a = d->cfg->baseline_alpha;
         double pps = p->pkts, rps = p->web;
@@ -574,21 +657,24 @@ static void eval_src(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
     if (!ss)
         return;
     const fw_config *c = d->cfg;
-    int32_t slot = (int32_t)fw_floor_div(pane, d->slot_panes);
+    int32_t slot = pane / d->slot_panes;
     uint64_t events = 0;
-    uint8_t ports[BITS / 8] = {0}, hosts[BITS / 8] = {0};
-    for (int k = 0; k < SRC_SLOTS; k++) {
+    unsigned live = 0; /* slots inside the window, as a bit mask */
+    int i = ss->head % SRC_SLOTS; /* head > 0: pane numbers are relative */
+    for (int k = 0; k < SRC_SLOTS; k++, i = i ? i - 1 : SRC_SLOTS - 1) {
         int32_t id = ss->head - k;
         if (id > slot || id <= slot - SRC_SLOTS)
             continue;
-        int i = ((id % SRC_SLOTS) + SRC_SLOTS) % SRC_SLOTS;
         events += ss->ev[i];
-        if (ss->promo >= 0)
-            for (unsigned b = 0; b < BITS / 8; b++) {
-                ports[b] |= d->promo[ss->promo].ports[i][b];
-                hosts[b] |= d->promo[ss->promo].hosts[i][b];
-            }
+        live |= 1u << i;
     }
+    /* Distinct ports and hosts cannot exceed the events: most sources stop
+     * here, before any bitmap is touched. */
+    double least = c->scan_ports < c->scan_hosts ? c->scan_ports : c->scan_hosts;
+    if (c->src_rate_events < least)
+        least = c->src_rate_events;
+    if (events < least)
+        return;
     /* A source sending into a network that already has a flood incident is
      * part of that flood: the victim's view explains it, and reporting each
      * bot (or each client caught in it) as a scanner would bury the
@@ -610,6 +696,14 @@ static void eval_src(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
     s.pps = events / secs;
     s.window_events = events;
     if (ss->promo >= 0) {
+        uint64_t ports[BITS / 64] = {0}, hosts[BITS / 64] = {0};
+        const struct promoted *pr = &d->promo[ss->promo];
+        for (int k = 0; k < SRC_SLOTS; k++)
+            if (live & (1u << k))
+                for (unsigned w = 0; w < BITS / 64; w++) {
+                    ports[w] |= pr->ports[k][w];
+                    hosts[w] |= pr->hosts[k][w];
+                }
         double np = lc_estimate(ports), nh = lc_estimate(hosts);
         if (np >= c->scan_ports) {
             s.type = FW_IT_PORT_SCAN;

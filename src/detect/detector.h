@@ -39,7 +39,9 @@ typedef struct fw_detector_stats {
 fw_detector *fw_detector_new(const fw_config *cfg, fw_incidents *inc);
 void fw_detector_free(fw_detector *d);
 
-/* Add an accepted flow.  Returns -1 if its pane already closed. O(1). */
+/* Add an accepted flow, and hand it to the incidents as evidence (so the
+ * caller does not call fw_incidents_observe).  Returns -1 if its pane
+ * already closed. O(1). */
 int fw_detector_add(fw_detector *d, const fw_flow *f);
 /* Close the panes the watermark has passed; now_us is the newest event time
  * (the detection time of what fires).  Cost: the keys active in the closed

@@ -19,6 +19,12 @@
 #define NPORTS 32
 #define TOP_SOURCES 64
 #define TOP_OUT 10
+/* Top ports are gathered from one flow in PORTS_EVERY and top sources from
+ * one in SOURCES_EVERY (those whose count is a multiple of it, so a replay
+ * samples the same flows), weighted accordingly; event and protocol counts
+ * are exact.  Sources cost a heap update each, hence the sparser sample. */
+#define PORTS_EVERY 8
+#define SOURCES_EVERY 16
 
 static const char *const type_names[FW_IT_COUNT] = {
 #define X(id, name, prec) name,
@@ -80,11 +86,24 @@ struct fw_incidents {
     fw_signal *pending;
     unsigned npending, pcap;
     uint64_t started;
+    uint64_t generation;  /* changes when an incident opens or closes */
 };
 
 static int severity_of(double ratio)
 {
     return ratio < 2 ? 0 : ratio < 5 ? 1 : ratio < 20 ? 2 : 3;
+}
+
+/* The entity key alone: a destination's network, or the source. */
+static inline void entity_key(const fw_addr *a, bool by_source, fw_addr *key)
+{
+    *key = *a;
+    if (by_source)
+        return;
+    if (fw_addr_is_v4(a))
+        key->b[15] = 0;
+    else
+        memset(key->b + 8, 0, 8);
 }
 
 void fw_incident_entity(const fw_addr *a, bool by_source, fw_addr *key, char *text, size_t n)
@@ -147,8 +166,7 @@ bool fw_incidents_dst_explains(const fw_incidents *m, const fw_addr *a, int64_t 
     if (!m->by_net.len && !m->ended_net.len)
         return false;
     fw_addr key;
-    char ent[64];
-    fw_incident_entity(a, false, &key, ent, sizeof ent);
+    entity_key(a, false, &key);
     if (fw_amap_get(&m->by_net, &key))
         return true;
     const int64_t *ended = fw_amap_get(&m->ended_net, &key);
@@ -263,162 +281,179 @@ static void take_signal(struct incident *in, const fw_signal *s)
         in->params[i] = (struct param){s->params[i].name, s->params[i].threshold, s->params[i].observed};
 }
 
-static void add_port(struct incident *in, uint16_t port);
+static void add_port(struct incident *in, uint16_t port, uint64_t n);
+static void evidence(struct incident *in, const fw_flow *f, bool by_source);
 
 static fw_amap *index_of(fw_incidents *m, bool by_source) { return by_source ? &m->by_src : &m->by_net; }
 
-/* Resolve the buffered signals of one pane. */
-static void resolve(fw_incidents *m, int64_t now_us)
+/* Order of pending signals: by entity (kind, then key), then arrival. */
+struct pend_ref {
+    fw_addr key;
+    unsigned idx;
+    bool by_source;
+};
+
+static int cmp_pend(const void *a, const void *b)
 {
-    for (unsigned i = 0; i < m->npending; i++) {
-        fw_signal *s = &m->pending[i];
-        if (s->rule == NULL)
-            continue; /* merged into an earlier one */
-        fw_addr key;
-        char entity[64];
-        fw_incident_entity(&s->addr, s->by_source, &key, entity, sizeof entity);
-        /* The best signal for this entity in this pane, and every victim. */
-        const fw_signal *best = s;
-        int64_t start = s->pane_start_us;
-        double pps = 0, bps = 0;
-        uint64_t uniq = 0;
-        for (unsigned k = i; k < m->npending; k++) {
-            fw_signal *o = &m->pending[k];
-            if (!o->rule || o->by_source != s->by_source)
-                continue;
-            fw_addr okey;
-            char oent[64];
-            fw_incident_entity(&o->addr, o->by_source, &okey, oent, sizeof oent);
-            if (!fw_addr_eq(&okey, &key))
-                continue;
-            int pb = type_prec[best->type], po = type_prec[o->type];
-            if (po > pb || (po == pb && o->ratio > best->ratio))
-                best = o;
-            if (o->pane_start_us < start)
-                start = o->pane_start_us;
-        }
-        /* Volume: sum over distinct victims (a victim fires several rules). */
-        fw_addr seen[64];
-        unsigned nseen = 0;
-        for (unsigned k = i; k < m->npending; k++) {
-            fw_signal *o = &m->pending[k];
-            if (!o->rule || o->by_source != s->by_source)
-                continue;
-            fw_addr okey;
-            char oent[64];
-            fw_incident_entity(&o->addr, o->by_source, &okey, oent, sizeof oent);
-            if (!fw_addr_eq(&okey, &key))
-                continue;
-            bool dup = false;
-            for (unsigned q = 0; q < nseen; q++)
-                dup |= fw_addr_eq(&seen[q], &o->addr);
-            if (!dup) {
-                if (nseen < 64)
-                    seen[nseen++] = o->addr;
-                pps += o->pps;
-                bps += o->bps;
-                uniq = o->unique_sources > uniq ? o->unique_sources : uniq;
-            }
-        }
-        fw_amap *idx = index_of(m, s->by_source);
-        uint32_t *pos = fw_amap_get(idx, &key);
-        struct incident *in;
-        bool fresh = false;
-        if (pos) {
-            in = m->open[*pos];
-            if (type_prec[best->type] > type_prec[in->type]) {
-                in->type = best->type; /* a signature explains a volume incident */
-                in->changed = true;
-            }
-            if (best->type == in->type)
-                take_signal(in, best);
-        } else {
-            in = fw_xcalloc(1, sizeof *in);
-            in->type = best->type;
-            in->by_source = s->by_source;
-            in->key = key;
-            snprintf(in->entity, sizeof in->entity, "%s", entity);
-            in->start_us = start;
-            in->detected_us = now_us;
-            fw_topk_init(&in->top_src, TOP_SOURCES);
-            take_signal(in, best);
-            /* Evidence for the start event: the newest flows toward each
-             * victim that fired in this pane. */
-            for (unsigned k = i; k < m->npending; k++) {
-                const fw_signal *o = &m->pending[k];
-                if (!o->rule || o->by_source != s->by_source || !o->nrecent)
-                    continue;
-                fw_addr okey;
-                char oent[64];
-                fw_incident_entity(&o->addr, o->by_source, &okey, oent, sizeof oent);
-                if (!fw_addr_eq(&okey, &key))
-                    continue;
-                bool again = false;
-                for (unsigned q = i; q < k && !again; q++)
-                    again = m->pending[q].rule && m->pending[q].nrecent &&
-                            fw_addr_eq(&m->pending[q].addr, &o->addr);
-                if (again)
-                    continue; /* the same victim fired several rules */
-                for (unsigned q = 0; q < o->nrecent; q++) {
-                    fw_topk_add(&in->top_src, &o->recent_src[q], 1, 0, 0);
-                    add_port(in, o->recent_port[q]);
-                }
-            }
-            unsigned char idbuf[64];
-            size_t o = 0;
-            size_t tl = strlen(type_names[in->type]), el = strlen(entity);
-            memcpy(idbuf + o, type_names[in->type], tl);
-            o += tl;
-            idbuf[o++] = 0;
-            memcpy(idbuf + o, entity, el);
-            o += el;
-            int64_t pane = fw_floor_div(start, FW_US_PER_S);
-            memcpy(idbuf + o, &pane, sizeof pane);
-            o += sizeof pane;
-            in->id = XXH3_64bits(idbuf, o);
-            if (m->nopen == m->cap) {
-                m->cap = m->cap ? 2 * m->cap : 16;
-                m->open = fw_xrealloc(m->open, m->cap * sizeof *m->open);
-            }
-            *(uint32_t *)fw_amap_upsert(idx, &key, NULL) = m->nopen;
-            m->open[m->nopen++] = in;
-            m->started++;
-            fresh = true;
-        }
-        in->pps = pps;
-        in->bps = bps;
-        if (pps > in->peak_pps)
-            in->peak_pps = pps;
-        if (bps > in->peak_bps)
-            in->peak_bps = bps;
-        if (uniq > in->unique_sources)
-            in->unique_sources = uniq;
-        int sev = severity_of(best->ratio);
-        if (sev > in->severity) {
-            in->severity = sev;
+    const struct pend_ref *x = a, *y = b;
+    if (x->by_source != y->by_source)
+        return x->by_source - y->by_source;
+    int c = memcmp(x->key.b, y->key.b, 16);
+    if (c)
+        return c;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Open or join the incident of one entity from its signals g[0, n) of this
+ * pane (all for the same entity, in arrival order). */
+static void resolve_group(fw_incidents *m, const struct pend_ref *g, unsigned n, int64_t now_us)
+{
+    const fw_signal *first = &m->pending[g[0].idx], *best = first;
+    int64_t start = first->pane_start_us;
+    for (unsigned k = 1; k < n; k++) {
+        const fw_signal *o = &m->pending[g[k].idx];
+        int pb = type_prec[best->type], po = type_prec[o->type];
+        if (po > pb || (po == pb && o->ratio > best->ratio))
+            best = o;
+        if (o->pane_start_us < start)
+            start = o->pane_start_us;
+    }
+    /* Volume: summed over distinct victims (a victim fires several rules). */
+    double pps = 0, bps = 0;
+    uint64_t uniq = 0;
+    for (unsigned k = 0; k < n; k++) {
+        const fw_signal *o = &m->pending[g[k].idx];
+        bool again = false;
+        for (unsigned q = 0; q < k && !again; q++)
+            again = fw_addr_eq(&m->pending[g[q].idx].addr, &o->addr);
+        if (again)
+            continue;
+        pps += o->pps;
+        bps += o->bps;
+        if (o->unique_sources > uniq)
+            uniq = o->unique_sources;
+    }
+    const fw_addr *key = &g[0].key;
+    bool by_source = g[0].by_source;
+    fw_amap *idx = index_of(m, by_source);
+    uint32_t *pos = fw_amap_get(idx, key);
+    struct incident *in;
+    bool fresh = false;
+    if (pos) {
+        in = m->open[*pos];
+        if (type_prec[best->type] > type_prec[in->type]) {
+            in->type = best->type; /* a signature explains a volume incident */
             in->changed = true;
         }
-        for (unsigned k = i; k < m->npending; k++) {
-            fw_signal *o = &m->pending[k];
-            if (!o->rule || o->by_source != s->by_source)
+        if (best->type == in->type)
+            take_signal(in, best);
+    } else {
+        in = fw_xcalloc(1, sizeof *in);
+        in->type = best->type;
+        in->by_source = by_source;
+        in->key = *key;
+        fw_addr tmp;
+        fw_incident_entity(&first->addr, by_source, &tmp, in->entity, sizeof in->entity);
+        in->start_us = start;
+        in->detected_us = now_us;
+        fw_topk_init(&in->top_src, TOP_SOURCES);
+        take_signal(in, best);
+        /* Evidence for the start event: the newest flows toward each victim
+         * that fired in this pane. */
+        for (unsigned k = 0; k < n; k++) {
+            const fw_signal *o = &m->pending[g[k].idx];
+            bool again = false;
+            for (unsigned q = 0; q < k && !again; q++)
+                again = fw_addr_eq(&m->pending[g[q].idx].addr, &o->addr);
+            if (again)
                 continue;
-            fw_addr okey;
-            char oent[64];
-            fw_incident_entity(&o->addr, o->by_source, &okey, oent, sizeof oent);
-            if (!fw_addr_eq(&okey, &key))
-                continue;
-            if (!o->by_source)
-                add_victim(in, &o->addr);
-            int64_t end = o->pane_start_us + FW_US_PER_S;
-            if (end > in->last_signal_end_us)
-                in->last_signal_end_us = end;
-            if (k != i)
-                o->rule = NULL;
+            for (unsigned q = 0; q < o->nrecent; q++) {
+                fw_topk_add(&in->top_src, &o->recent_src[q], 1, 0, 0);
+                add_port(in, o->recent_port[q], 1);
+            }
         }
-        s->rule = NULL;
-        if (fresh)
-            emit(m, in, "start", now_us);
+        unsigned char idbuf[128];
+        size_t o = 0, tl = strlen(type_names[in->type]), el = strlen(in->entity);
+        memcpy(idbuf + o, type_names[in->type], tl);
+        o += tl;
+        idbuf[o++] = 0;
+        memcpy(idbuf + o, in->entity, el);
+        o += el;
+        int64_t pane = fw_floor_div(start, FW_US_PER_S);
+        memcpy(idbuf + o, &pane, sizeof pane);
+        o += sizeof pane;
+        in->id = XXH3_64bits(idbuf, o);
+        if (m->nopen == m->cap) {
+            m->cap = m->cap ? 2 * m->cap : 16;
+            m->open = fw_xrealloc(m->open, m->cap * sizeof *m->open);
+        }
+        *(uint32_t *)fw_amap_upsert(idx, key, NULL) = m->nopen;
+        m->open[m->nopen++] = in;
+        m->started++;
+        m->generation++;
+        fresh = true;
     }
+    in->pps = pps;
+    in->bps = bps;
+    if (pps > in->peak_pps)
+        in->peak_pps = pps;
+    if (bps > in->peak_bps)
+        in->peak_bps = bps;
+    if (uniq > in->unique_sources)
+        in->unique_sources = uniq;
+    int sev = severity_of(best->ratio);
+    if (sev > in->severity) {
+        in->severity = sev;
+        in->changed = true;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        const fw_signal *o = &m->pending[g[k].idx];
+        if (!by_source)
+            add_victim(in, &o->addr);
+        int64_t end = o->pane_start_us + FW_US_PER_S;
+        if (end > in->last_signal_end_us)
+            in->last_signal_end_us = end;
+    }
+    if (fresh)
+        emit(m, in, "start", now_us);
+}
+
+/* Resolve the buffered signals of one pane, one entity at a time, in the
+ * order entities first signalled (so output does not depend on hashing).
+ * O(s log s) for s signals. */
+static void resolve(fw_incidents *m, int64_t now_us)
+{
+    struct pend_ref *refs = fw_xmalloc(m->npending * sizeof *refs);
+    for (unsigned i = 0; i < m->npending; i++) {
+        refs[i].idx = i;
+        refs[i].by_source = m->pending[i].by_source;
+        entity_key(&m->pending[i].addr, refs[i].by_source, &refs[i].key);
+    }
+    qsort(refs, m->npending, sizeof *refs, cmp_pend);
+    /* Groups, then process them by their first signal's arrival. */
+    unsigned ngroups = 0;
+    unsigned *gstart = fw_xmalloc((m->npending + 1) * sizeof *gstart);
+    for (unsigned i = 0; i < m->npending; i++)
+        if (i == 0 || refs[i].by_source != refs[i - 1].by_source ||
+            !fw_addr_eq(&refs[i].key, &refs[i - 1].key))
+            gstart[ngroups++] = i;
+    gstart[ngroups] = m->npending;
+    /* Sort group indexes by the arrival of their first signal. */
+    for (unsigned a = 1; a < ngroups; a++)
+        for (unsigned b = a; b > 0 && refs[gstart[b - 1]].idx > refs[gstart[b]].idx; b--) {
+            unsigned t = gstart[b - 1];
+            gstart[b - 1] = gstart[b];
+            gstart[b] = t;
+        }
+    for (unsigned gi = 0; gi < ngroups; gi++) {
+        unsigned s0 = gstart[gi], e0 = s0 + 1;
+        while (e0 < m->npending && refs[e0].by_source == refs[s0].by_source &&
+               fw_addr_eq(&refs[e0].key, &refs[s0].key))
+            e0++;
+        resolve_group(m, refs + s0, e0 - s0, now_us);
+    }
+    free(gstart);
+    free(refs);
     m->npending = 0;
 }
 
@@ -431,16 +466,16 @@ void fw_incidents_signal(fw_incidents *m, const fw_signal *s, int64_t now_us)
     m->pending[m->npending++] = *s;
 }
 
-static void add_port(struct incident *in, uint16_t port)
+static void add_port(struct incident *in, uint16_t port, uint64_t n)
 {
     for (unsigned i = 0; i < in->nports; i++)
         if (in->ports[i].port == port) {
-            in->ports[i].n++;
+            in->ports[i].n += n;
             return;
         }
     if (in->nports < NPORTS) {
         in->ports[in->nports].port = port;
-        in->ports[in->nports++].n = 1;
+        in->ports[in->nports++].n = n;
         return;
     }
     /* Space-saving: the new port replaces the least counted one. */
@@ -449,18 +484,49 @@ static void add_port(struct incident *in, uint16_t port)
         if (in->ports[i].n < in->ports[mi].n)
             mi = i;
     in->ports[mi].port = port;
-    in->ports[mi].n++;
+    in->ports[mi].n += n;
 }
 
 static void evidence(struct incident *in, const fw_flow *f, bool by_source)
 {
-    in->events++;
-    fw_topk_add(&in->top_src, &f->src, 1, f->bytes_sent, f->pkts_sent);
-    add_port(in, f->dst_port);
+    uint64_t n = in->events++;
+    if (n % PORTS_EVERY == 0) {
+        add_port(in, f->dst_port, PORTS_EVERY);
+        if (n % SOURCES_EVERY == 0)
+            fw_topk_add(&in->top_src, &f->src, SOURCES_EVERY, f->bytes_sent * SOURCES_EVERY,
+                        (uint64_t)f->pkts_sent * SOURCES_EVERY);
+    }
     in->proto[f->proto == FW_PROTO_TCP ? 0 : f->proto == FW_PROTO_UDP ? 1
               : (f->proto == FW_PROTO_ICMP || f->proto == FW_PROTO_ICMPV6) ? 2 : 3]++;
     if (by_source && in->nvictims < MAX_VICTIMS)
         add_victim(in, &f->dst);
+}
+
+uint64_t fw_incidents_generation(const fw_incidents *m) { return m->generation; }
+
+int32_t fw_incidents_find_dst(const fw_incidents *m, const fw_addr *dst)
+{
+    if (!m->by_net.len)
+        return -1;
+    fw_addr key;
+    entity_key(dst, false, &key);
+    const uint32_t *pos = fw_amap_get(&m->by_net, &key);
+    return pos ? (int32_t)*pos : -1;
+}
+
+void fw_incidents_observe_dst(fw_incidents *m, int32_t pos, const fw_flow *f)
+{
+    if (pos >= 0 && (uint32_t)pos < m->nopen)
+        evidence(m->open[pos], f, false);
+}
+
+void fw_incidents_observe_src(fw_incidents *m, const fw_flow *f)
+{
+    if (!m->by_src.len)
+        return;
+    uint32_t *pos = fw_amap_get(&m->by_src, &f->src);
+    if (pos)
+        evidence(m->open[*pos], f, true);
 }
 
 void fw_incidents_observe(fw_incidents *m, const fw_flow *f)
@@ -468,13 +534,8 @@ void fw_incidents_observe(fw_incidents *m, const fw_flow *f)
     if (!m->nopen)
         return;
     fw_addr key;
-    char ent[64];
     if (m->by_net.len) {
-        key = f->dst;
-        if (fw_addr_is_v4(&key))
-            key.b[15] = 0;
-        else
-            memset(key.b + 8, 0, 8);
+        entity_key(&f->dst, false, &key);
         uint32_t *pos = fw_amap_get(&m->by_net, &key);
         if (pos)
             evidence(m->open[*pos], f, false);
@@ -484,7 +545,6 @@ void fw_incidents_observe(fw_incidents *m, const fw_flow *f)
         if (pos)
             evidence(m->open[*pos], f, true);
     }
-    (void)ent;
 }
 
 static void close_at(fw_incidents *m, unsigned i, int64_t now_us)
@@ -495,6 +555,7 @@ static void close_at(fw_incidents *m, unsigned i, int64_t now_us)
     if (!in->by_source)
         *(int64_t *)fw_amap_upsert(&m->ended_net, &in->key, NULL) = in->last_signal_end_us;
     m->open[i] = m->open[--m->nopen];
+    m->generation++;
     if (i < m->nopen) {
         struct incident *moved = m->open[i];
         *(uint32_t *)fw_amap_get(index_of(m, moved->by_source), &moved->key) = i;
@@ -643,5 +704,6 @@ int fw_incidents_load(fw_incidents *m, fw_ckpt_reader *r)
         *(uint32_t *)fw_amap_upsert(index_of(m, in->by_source), &in->key, NULL) = m->nopen;
         m->open[m->nopen++] = in;
     }
+    m->generation++;
     return r->err ? -1 : 0;
 }

@@ -77,6 +77,15 @@ void fw_incidents_free(fw_incidents *m);
 void fw_incidents_signal(fw_incidents *m, const fw_signal *s, int64_t now_us);
 /* Gather evidence from an accepted flow (cheap when nothing is open). */
 void fw_incidents_observe(fw_incidents *m, const fw_flow *f);
+/* The same split for callers that cache the lookup (the detector keeps it
+ * in each destination's state): a generation that changes whenever an
+ * incident opens or closes, the open incident of a destination's network
+ * (-1 if none), and evidence for a flow toward it. */
+uint64_t fw_incidents_generation(const fw_incidents *m);
+int32_t fw_incidents_find_dst(const fw_incidents *m, const fw_addr *dst);
+void fw_incidents_observe_dst(fw_incidents *m, int32_t pos, const fw_flow *f);
+/* Evidence toward sources only (the destination part done as above). */
+void fw_incidents_observe_src(fw_incidents *m, const fw_flow *f);
 /* After a pane closed: end incidents quiet for the cooldown, emit updates. */
 void fw_incidents_tick(fw_incidents *m, int64_t pane_end_us, int64_t now_us);
 /* End every open incident (end of a bounded input). */

@@ -59,6 +59,7 @@ typedef struct fw_engine {
     fw_incidents *incidents;   /* with detection */
     fw_detector *detector;
     int64_t lateness_us;
+    int64_t next_close_us;     /* the watermark must reach this before anything can close */
 } fw_engine;
 
 void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks *sinks);
