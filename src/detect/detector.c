@@ -271,7 +271,10 @@ static void src_advance(fw_detector *d, struct src_state *s, int32_t slot)
 int fw_detector_add(fw_detector *d, const fw_flow *f)
 {
     int64_t pane_abs = fw_floor_div(f->ts_us, FW_US_PER_S);
-    struct pane_keys *pk = fw_tumbler_bucket(&d->panes, f->ts_us);
+    /* Most flows fall in the newest open pane: skip the tumbler's search. */
+    struct pane_keys *pk = d->panes.n && d->panes.open[d->panes.n - 1].idx == pane_abs
+                               ? d->panes.open[d->panes.n - 1].state
+                               : fw_tumbler_bucket(&d->panes, f->ts_us);
     if (!pk) {
         d->st.late_events++;
         return -1;
@@ -288,15 +291,18 @@ int fw_detector_add(fw_detector *d, const fw_flow *f)
     }
     d->st.events++;
     int32_t pane = (int32_t)(pane_abs - d->base_pane);
-    bool full = state_bytes(d) > d->key_bytes_cap;
     uint64_t hs = fw_addr_mix(&f->src), hd = fw_addr_mix(&f->dst);
 
-    /* Destination state. */
-    bool created;
-    struct dst_state *ds = full ? fw_amap_get_h(&d->dst, &f->dst, hd)
-                                : fw_amap_upsert_h(&d->dst, &f->dst, hd, &created);
+    /* Destination state.  Most flows find their key: look it up first, and
+     * weigh the memory cap only for a new one. */
+    bool created = false;
+    struct dst_state *ds = fw_amap_get_h(&d->dst, &f->dst, hd);
+    if (!ds && state_bytes(d) <= d->key_bytes_cap) {
+        ds = fw_amap_upsert_h(&d->dst, &f->dst, hd, NULL);
+        created = true;
+    }
     if (ds) {
-        if (!full && created) {
+        if (created) {
             ds->dirty = NONE;
             for (int i = 0; i < d->R; i++)
                 ds->p[i].pane = NONE;
@@ -359,8 +365,12 @@ int fw_detector_add(fw_detector *d, const fw_flow *f)
 
 source:;
     fw_incidents_observe_src(d->inc, f);
-    struct src_state *ss = full ? fw_amap_get_h(&d->src, &f->src, hs)
-                                : fw_amap_upsert_h(&d->src, &f->src, hs, &created);
+    struct src_state *ss = fw_amap_get_h(&d->src, &f->src, hs);
+    created = false;
+    if (!ss && state_bytes(d) <= d->key_bytes_cap) {
+        ss = fw_amap_upsert_h(&d->src, &f->src, hs, NULL);
+        created = true;
+    }
     if (!ss) {
         if (ds)
             d->st.untracked_events++;
@@ -371,12 +381,13 @@ source:;
         d->cur_slot = pane / d->slot_panes; /* pane > 0 */
     }
     int32_t slot = d->cur_slot;
-    if (!full && created) {
+    if (created) {
         ss->dirty = NONE;
         ss->head = slot;
         ss->promo = -1;
     }
-    src_advance(d, ss, slot);
+    if (slot > ss->head)
+        src_advance(d, ss, slot);
     if (slot <= ss->head - SRC_SLOTS)
         return 0; /* older than the source window */
     int i = slot % SRC_SLOTS;
