@@ -82,6 +82,7 @@ $(BUILD)/detect_bench: bench/detect_bench.c $(BUILD)/libfloodwatch.a
 
 bench: $(BUILD)/floodwatch $(BUILD)/detect_bench
 	bench/run.sh
+	bench/stream.sh
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -38,6 +38,8 @@
       "weight of a quiet pane in the per-destination baseline (EWMA)")                             \
     X("baseline", "warmup", baseline_warmup_s, 30, 0, 86400,                                       \
       "seconds of quiet traffic before the spike rule trusts a baseline")                          \
+    X("flood", "min_sources", flood_min_sources, 10, 1, 1e9,                                      \
+      "distinct sources a victim-side rule needs (fewer is a single talker: source rules)")      \
     X("source_rate", "events_per_window", src_rate_events, 100, 1, 1e9,                            \
       "events per long window from one source (the brief's 100/minute)")                           \
     X("fan_in", "sources", fanin_sources, 100, 2, 1e9,                                             \

@@ -629,6 +629,12 @@ static void eval_dst(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
         s.nparams = 0; /* the rule fills type, ratio and parameters */
         if (!dst_rules[r].fire(d, ds, &w, &s))
             continue;
+        /* A flood is distributed; one or a few talkers are the source
+         * rules' business (a scanner would otherwise look like a spike).
+         * Slowloris needs few sources by nature. */
+        if (s.type != FW_IT_SLOWLORIS &&
+            window_unique(d, ds, pane, &w) < d->cfg->flood_min_sources)
+            continue;
         s.by_source = false;
         s.rule = dst_rules[r].name;
         s.addr = *key;

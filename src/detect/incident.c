@@ -55,6 +55,7 @@ struct incident {
     int64_t start_us;            /* first pane that crossed a threshold */
     int64_t detected_us;         /* event time of the start event */
     int64_t last_signal_end_us;  /* end of the last pane with a signal */
+    int64_t last_own_end_us;     /* ... with a signal of its own type */
     int64_t last_emit_us;
     int severity;
     const char *rule;
@@ -74,14 +75,26 @@ struct incident {
     fw_topk top_src;
 };
 
+/* The open incidents of one entity, at most one per type: index in open + 1,
+ * 0 for none.  Sequential attacks of different types on one network are
+ * separate incidents; a volume signal joins whatever explains it. */
+struct slots {
+    uint32_t pos[FW_IT_COUNT];
+};
+
+/* A signature may re-type a younger incident of lower precedence (slowloris
+ * looks like an HTTP flood for its first second), or a volumetric one at any
+ * time; an older incident of another signature type is another attack. */
+#define RECLASSIFY_US (10 * FW_US_PER_S)
+
 struct fw_incidents {
     const fw_config *cfg;
     fw_incident_emit_fn emit;
     void *ctx;
     struct incident **open;
     unsigned nopen, cap;
-    fw_amap by_net;   /* destination network -> uint32 index in open */
-    fw_amap by_src;   /* source -> uint32 index in open */
+    fw_amap by_net;   /* destination network -> struct slots */
+    fw_amap by_src;   /* source -> struct slots */
     fw_amap ended_net; /* destination network -> end of its last incident (int64 us) */
     fw_signal *pending;
     unsigned npending, pcap;
@@ -132,8 +145,8 @@ fw_incidents *fw_incidents_new(const fw_config *cfg, fw_incident_emit_fn emit, v
     m->cfg = cfg;
     m->emit = emit;
     m->ctx = ctx;
-    fw_amap_init(&m->by_net, sizeof(uint32_t));
-    fw_amap_init(&m->by_src, sizeof(uint32_t));
+    fw_amap_init(&m->by_net, sizeof(struct slots));
+    fw_amap_init(&m->by_src, sizeof(struct slots));
     fw_amap_init(&m->ended_net, sizeof(int64_t));
     return m;
 }
@@ -286,6 +299,18 @@ static void evidence(struct incident *in, const fw_flow *f, bool by_source);
 
 static fw_amap *index_of(fw_incidents *m, bool by_source) { return by_source ? &m->by_src : &m->by_net; }
 
+/* The open incident of highest precedence in an entity's slots, or -1. */
+static int32_t best_slot(const struct slots *sl)
+{
+    int32_t best = -1, prec = -1;
+    for (unsigned t = 0; t < FW_IT_COUNT; t++)
+        if (sl->pos[t] && type_prec[t] > prec) {
+            prec = type_prec[t];
+            best = (int32_t)sl->pos[t] - 1;
+        }
+    return best;
+}
+
 /* Order of pending signals: by entity (kind, then key), then arrival. */
 struct pend_ref {
     fw_addr key;
@@ -336,19 +361,38 @@ static void resolve_group(fw_incidents *m, const struct pend_ref *g, unsigned n,
     const fw_addr *key = &g[0].key;
     bool by_source = g[0].by_source;
     fw_amap *idx = index_of(m, by_source);
-    uint32_t *pos = fw_amap_get(idx, key);
-    struct incident *in;
+    struct slots *sl = fw_amap_get(idx, key);
+    struct incident *in = NULL;
     bool fresh = false;
-    if (pos) {
-        in = m->open[*pos];
-        if (type_prec[best->type] > type_prec[in->type]) {
-            in->type = best->type; /* a signature explains a volume incident */
-            in->changed = true;
+    enum fw_itype t = best->type;
+    if (sl && sl->pos[t]) {
+        in = m->open[sl->pos[t] - 1]; /* its own incident */
+    } else if (sl && t == FW_IT_VOLUMETRIC) {
+        in = m->open[best_slot(sl)];  /* explained by an open signature incident */
+    } else if (sl && (in = m->open[best_slot(sl)]) && type_prec[in->type] > type_prec[t] &&
+               first->pane_start_us - in->last_own_end_us < (int64_t)(m->cfg->cooldown_s * FW_US_PER_S)) {
+        /* Explained by a more specific incident that is still firing its own
+         * type (a slowloris pane that reads as an HTTP flood). */
+    } else if (sl) {
+        in = NULL;
+        /* Re-type a volumetric incident, or a young one of lower precedence. */
+        for (unsigned v = 0; v < FW_IT_COUNT && !in; v++) {
+            if (!sl->pos[v] || type_prec[v] >= type_prec[t])
+                continue;
+            struct incident *c = m->open[sl->pos[v] - 1];
+            if (v == FW_IT_VOLUMETRIC || now_us - c->detected_us < RECLASSIFY_US) {
+                sl->pos[t] = sl->pos[v];
+                sl->pos[v] = 0;
+                c->type = t;
+                c->changed = true;
+                in = c;
+            }
         }
-        if (best->type == in->type)
+    }
+    if (in) {
+        if (in->type == t)
             take_signal(in, best);
-    } else {
-        in = fw_xcalloc(1, sizeof *in);
+    } else {        in = fw_xcalloc(1, sizeof *in);
         in->type = best->type;
         in->by_source = by_source;
         in->key = *key;
@@ -387,7 +431,8 @@ static void resolve_group(fw_incidents *m, const struct pend_ref *g, unsigned n,
             m->cap = m->cap ? 2 * m->cap : 16;
             m->open = fw_xrealloc(m->open, m->cap * sizeof *m->open);
         }
-        *(uint32_t *)fw_amap_upsert(idx, key, NULL) = m->nopen;
+        sl = fw_amap_upsert(idx, key, NULL);
+        sl->pos[in->type] = m->nopen + 1;
         m->open[m->nopen++] = in;
         m->started++;
         m->generation++;
@@ -413,6 +458,8 @@ static void resolve_group(fw_incidents *m, const struct pend_ref *g, unsigned n,
         int64_t end = o->pane_start_us + FW_US_PER_S;
         if (end > in->last_signal_end_us)
             in->last_signal_end_us = end;
+        if (o->type == in->type && end > in->last_own_end_us)
+            in->last_own_end_us = end;
     }
     if (fresh)
         emit(m, in, "start", now_us);
@@ -510,8 +557,8 @@ int32_t fw_incidents_find_dst(const fw_incidents *m, const fw_addr *dst)
         return -1;
     fw_addr key;
     entity_key(dst, false, &key);
-    const uint32_t *pos = fw_amap_get(&m->by_net, &key);
-    return pos ? (int32_t)*pos : -1;
+    const struct slots *sl = fw_amap_get(&m->by_net, &key);
+    return sl ? best_slot(sl) : -1;
 }
 
 void fw_incidents_observe_dst(fw_incidents *m, int32_t pos, const fw_flow *f)
@@ -524,9 +571,9 @@ void fw_incidents_observe_src(fw_incidents *m, const fw_flow *f)
 {
     if (!m->by_src.len)
         return;
-    uint32_t *pos = fw_amap_get(&m->by_src, &f->src);
-    if (pos)
-        evidence(m->open[*pos], f, true);
+    const struct slots *sl = fw_amap_get(&m->by_src, &f->src);
+    if (sl)
+        evidence(m->open[best_slot(sl)], f, true);
 }
 
 void fw_incidents_observe(fw_incidents *m, const fw_flow *f)
@@ -536,29 +583,29 @@ void fw_incidents_observe(fw_incidents *m, const fw_flow *f)
     fw_addr key;
     if (m->by_net.len) {
         entity_key(&f->dst, false, &key);
-        uint32_t *pos = fw_amap_get(&m->by_net, &key);
-        if (pos)
-            evidence(m->open[*pos], f, false);
+        const struct slots *sl = fw_amap_get(&m->by_net, &key);
+        if (sl)
+            evidence(m->open[best_slot(sl)], f, false);
     }
-    if (m->by_src.len) {
-        uint32_t *pos = fw_amap_get(&m->by_src, &f->src);
-        if (pos)
-            evidence(m->open[*pos], f, true);
-    }
+    fw_incidents_observe_src(m, f);
 }
 
 static void close_at(fw_incidents *m, unsigned i, int64_t now_us)
 {
     struct incident *in = m->open[i];
     emit(m, in, "end", now_us);
-    fw_amap_del(index_of(m, in->by_source), &in->key);
+    struct slots *sl = fw_amap_get(index_of(m, in->by_source), &in->key);
+    sl->pos[in->type] = 0;
+    if (best_slot(sl) < 0)
+        fw_amap_del(index_of(m, in->by_source), &in->key);
     if (!in->by_source)
         *(int64_t *)fw_amap_upsert(&m->ended_net, &in->key, NULL) = in->last_signal_end_us;
     m->open[i] = m->open[--m->nopen];
     m->generation++;
     if (i < m->nopen) {
         struct incident *moved = m->open[i];
-        *(uint32_t *)fw_amap_get(index_of(m, moved->by_source), &moved->key) = i;
+        struct slots *msl = fw_amap_get(index_of(m, moved->by_source), &moved->key);
+        msl->pos[moved->type] = i + 1;
     }
     incident_free(in);
 }
@@ -701,7 +748,10 @@ int fw_incidents_load(fw_incidents *m, fw_ckpt_reader *r)
             m->cap = m->cap ? 2 * m->cap : 16;
             m->open = fw_xrealloc(m->open, m->cap * sizeof *m->open);
         }
-        *(uint32_t *)fw_amap_upsert(index_of(m, in->by_source), &in->key, NULL) = m->nopen;
+        struct slots *sl = fw_amap_upsert(index_of(m, in->by_source), &in->key, NULL);
+        if (sl->pos[in->type])
+            r->err = 1; /* two open incidents of one type for one entity */
+        sl->pos[in->type] = m->nopen + 1;
         m->open[m->nopen++] = in;
     }
     m->generation++;

@@ -520,8 +520,18 @@ static enum fw_label majority_type(const uint64_t n[FW_LABEL_COUNT])
     return best;
 }
 
+/* The majority type of one labelled second. */
+static enum fw_label second_type(const uint32_t n32[FW_LABEL_COUNT])
+{
+    uint64_t n[FW_LABEL_COUNT];
+    for (unsigned k = 0; k < FW_LABEL_COUNT; k++)
+        n[k] = n32[k];
+    return majority_type(n);
+}
+
 /* Cut the labelled seconds into attacks: a run of seconds in which each is
- * at most gap_s empty seconds after the previous one.  O(S). */
+ * at most gap_s empty seconds after the previous one and of the same
+ * majority type (two attacks back to back are two attacks).  O(S). */
 static void segment(fw_eval *ev, const fw_eval_labels *l)
 {
     size_t cap = 0;
@@ -530,6 +540,11 @@ static void segment(fw_eval *ev, const fw_eval_labels *l)
         for (j = i; j < l->n; j++) {
             if (j > i && l->v[j].sec - l->v[j - 1].sec - 1 > ev->opts.gap_s)
                 break;
+            if (j > i) {
+                enum fw_label a = second_type(l->v[j - 1].n), b = second_type(l->v[j].n);
+                if (a != FW_LABEL_NONE && b != FW_LABEL_NONE && a != b)
+                    break;
+            }
             for (unsigned k = 0; k < FW_LABEL_COUNT; k++)
                 n[k] += l->v[j].n[k];
         }

@@ -135,5 +135,34 @@ expect_status bad_config_key 2 $? && check bad_config_key
 "$FW" stream --input s.csv --set window.short=0 > /dev/null 2> bad_set.out
 expect_status bad_set 2 $? && check bad_set
 
+# 9. Detection end to end: every attack found with its type within 5 s and no
+#    false incident (eval --fail-on-miss exits 3 otherwise), on the seed
+#    defaults, another seed, a changed schedule and the extra scenarios (the
+#    flash crowd must stay silent).
+detect_case() {
+    local name=$1; shift
+    "$FW" generate "$@" -o d.csv 2>/dev/null &&
+    "$FW" stream -q --input d.csv --alerts d.jsonl &&
+    "$FW" eval --input d.csv --alerts d.jsonl --fail-on-miss > d.eval 2>/dev/null
+    local rc=$?
+    if [ "$rc" = 0 ]; then
+        pass=$((pass + 1)); echo "ok   detect_$name ($(grep -o '[0-9]* attacks, [0-9]* detected' d.eval))"
+    else
+        fail=$((fail + 1)); echo "FAIL detect_$name (exit $rc)"; grep -E "NO|summary|false" d.eval | head -5
+    fi
+}
+detect_case seed_defaults
+detect_case seed_123 --seed 123
+detect_case changed_schedule --seed 9 --drop-attack udp_flood --attack udp_flood:60-68:25 \
+    --drop-attack syn_flood --attack syn_flood:5-9:60 --drop-attack http_flood --attack http_flood:112-118:20
+detect_case scenarios --seed 4 --no-attacks --attack flash_crowd:10-25 --attack port_scan:30-40 \
+    --attack slowloris:45-55 --attack low_and_slow:60-70 --attack pulse_wave:75-85 --attack syn_flood:95-100:50
+if "$FW" generate --seed 6 --duration 60 --no-attacks --attack flash_crowd:10-50:20 -o fc.csv 2>/dev/null &&
+   "$FW" stream -q --input fc.csv --alerts fc.jsonl && [ ! -s fc.jsonl ]; then
+    pass=$((pass + 1)); echo "ok   detect_flash_crowd_silent"
+else
+    fail=$((fail + 1)); echo "FAIL detect_flash_crowd_silent"; head -2 fc.jsonl
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
