@@ -529,9 +529,35 @@ static enum fw_label second_type(const uint32_t n32[FW_LABEL_COUNT])
     return majority_type(n);
 }
 
+/* Whether a new attack of another type begins at labelled second j: its
+ * majority type differs from the current attack's (a) and holds, with nothing else in
+ * between, until a labelled second at least gap seconds later.  So a
+ * multi-vector attack that alternates types from second to second, or a
+ * stray second of another type, stays one attack. */
+static bool type_changes(const fw_eval *ev, const fw_eval_labels *l, size_t j, enum fw_label a)
+{
+    enum fw_label b = second_type(l->v[j].n);
+    if (a == FW_LABEL_NONE || b == FW_LABEL_NONE || a == b)
+        return false;
+    /* The new type must hold, with nothing else between, until a labelled
+     * second at least gap seconds after j. */
+    for (size_t k = j; k < l->n; k++) {
+        if (k > j) {
+            if (l->v[k].sec - l->v[k - 1].sec - 1 > ev->opts.gap_s)
+                return false; /* the stretch ends first */
+            enum fw_label c = second_type(l->v[k].n);
+            if (c != FW_LABEL_NONE && c != b)
+                return false;
+        }
+        if (l->v[k].sec - l->v[j].sec >= ev->opts.gap_s)
+            return true;
+    }
+    return false;
+}
+
 /* Cut the labelled seconds into attacks: a run of seconds in which each is
  * at most gap_s empty seconds after the previous one and of the same
- * majority type (two attacks back to back are two attacks).  O(S). */
+ * attack (see type_changes: two attacks back to back are two).  O(S * gap). */
 static void segment(fw_eval *ev, const fw_eval_labels *l)
 {
     size_t cap = 0;
@@ -540,11 +566,8 @@ static void segment(fw_eval *ev, const fw_eval_labels *l)
         for (j = i; j < l->n; j++) {
             if (j > i && l->v[j].sec - l->v[j - 1].sec - 1 > ev->opts.gap_s)
                 break;
-            if (j > i) {
-                enum fw_label a = second_type(l->v[j - 1].n), b = second_type(l->v[j].n);
-                if (a != FW_LABEL_NONE && b != FW_LABEL_NONE && a != b)
-                    break;
-            }
+            if (j > i && type_changes(ev, l, j, majority_type(n)))
+                break;
             for (unsigned k = 0; k < FW_LABEL_COUNT; k++)
                 n[k] += l->v[j].n[k];
         }

@@ -135,20 +135,29 @@ static void test_segmentation_gap(void **state)
     fw_eval_opts_default(&o);
     struct run r;
 
-    /* --gap 1: 13 is one empty second (joins), 16-17 are two (splits). */
+    /* --gap 1: 13 is one empty second (joins), 16-17 are two (splits).  At
+     * 23 the type turns from amplification to http_flood and holds until 24,
+     * one gap later: a new attack (22 | 23-25.75). */
     o.gap_s = 1;
     run_open(&r, NULL, &o);
-    assert_int_equal(r.ev.nattacks, 5);
+    assert_int_equal(r.ev.nattacks, 6);
     assert_int_equal(r.ev.attacks[0].start_us, AT(10));
     assert_int_equal(r.ev.attacks[0].end_us, AT(15.5));
     assert_int_equal(r.ev.attacks[1].start_us, AT(18));
     assert_int_equal(r.ev.attacks[1].end_us, AT(18));
+    assert_int_equal(r.ev.attacks[2].start_us, AT(22.25));
+    assert_int_equal(r.ev.attacks[2].end_us, AT(22.25));
+    assert_int_equal(r.ev.attacks[2].type, FW_LABEL_AMPLIFICATION);
+    assert_int_equal(r.ev.attacks[3].start_us, AT(23));
+    assert_int_equal(r.ev.attacks[3].end_us, AT(25.75));
+    assert_int_equal(r.ev.attacks[3].type, FW_LABEL_HTTP_FLOOD);
     run_close(&r);
 
-    /* --gap 0: only adjacent seconds join: 10-12 | 14-15 | 18. */
+    /* --gap 0: only adjacent seconds join: 10-12 | 14-15 | 18, and every
+     * change of type starts an attack: 22 | 23-24 | 25. */
     o.gap_s = 0;
     run_open(&r, NULL, &o);
-    assert_int_equal(r.ev.nattacks, 6);
+    assert_int_equal(r.ev.nattacks, 8);
     assert_int_equal(r.ev.attacks[0].end_us, AT(12.5));
     assert_int_equal(r.ev.attacks[1].start_us, AT(14));
     run_close(&r);
@@ -161,6 +170,31 @@ static void test_segmentation_gap(void **state)
     assert_int_equal(r.ev.attacks[0].end_us, AT(25.75));
     assert_int_equal(r.ev.attacks[0].type, FW_LABEL_SYN_FLOOD);
     run_close(&r);
+}
+
+/* Two attacks of different types back to back are two attacks; a stray
+ * second of another type inside one is not. */
+static void test_segmentation_by_type(void **state)
+{
+    fw_eval_labels *l = fw_eval_labels_new();
+    for (int t = 0; t < 20; t++)
+        fw_eval_labels_add(l, AT(t), 1, t < 10 ? FW_LABEL_HTTP_FLOOD : FW_LABEL_UDP_FLOOD, 0);
+    fw_eval_labels_add(l, AT(5.5), 1, FW_LABEL_SYN_FLOOD, 0); /* stray: 5 stays http (1-1 tie) */
+    fw_eval_labels_add(l, AT(6.5), 1, FW_LABEL_SYN_FLOOD, 0);
+    fw_eval_labels_add(l, AT(6.7), 1, FW_LABEL_SYN_FLOOD, 0); /* 6 is syn, 7 http again */
+    fw_eval_incidents none = {0};
+    fw_eval_opts o;
+    fw_eval_opts_default(&o);
+    fw_eval ev;
+    fw_eval_run(&ev, l, &none, &o);
+    assert_int_equal(ev.nattacks, 2);
+    assert_int_equal(ev.attacks[0].start_us, AT(0));
+    assert_int_equal(ev.attacks[0].end_us, AT(9));
+    assert_int_equal(ev.attacks[0].type, FW_LABEL_HTTP_FLOOD);
+    assert_int_equal(ev.attacks[1].start_us, AT(10));
+    assert_int_equal(ev.attacks[1].type, FW_LABEL_UDP_FLOOD);
+    fw_eval_destroy(&ev);
+    fw_eval_labels_free(l);
 }
 
 static void test_type_majority(void **state)
@@ -572,7 +606,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_label_accounting), cmocka_unit_test(test_segmentation),
-        cmocka_unit_test(test_segmentation_gap), cmocka_unit_test(test_type_majority),
+        cmocka_unit_test(test_segmentation_gap), cmocka_unit_test(test_segmentation_by_type),
+        cmocka_unit_test(test_type_majority),
         cmocka_unit_test(test_detection),        cmocka_unit_test(test_delay),
         cmocka_unit_test(test_false_incidents),  cmocka_unit_test(test_false_slack_before),
         cmocka_unit_test(test_per_second),
