@@ -74,7 +74,9 @@ fuzz: $(FUZZ_TARGETS)
 	@for f in $(FUZZ_TARGETS); do \
 	  n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-$$n tests/fuzz/seeds-$$n || exit 1; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 -close_fd_mask=1 \
+	    build-fuzz/corpus-$$n tests/fuzz/seeds-$$n 2>&1 | grep -vE "^#[0-9]+" ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
 $(BUILD)/detect_bench: bench/detect_bench.c $(BUILD)/libfloodwatch.a

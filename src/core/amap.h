@@ -60,5 +60,12 @@ size_t fw_amap_sweep(fw_amap *m, size_t *cursor, size_t budget,
 
 /* Bytes held by the table. */
 static inline size_t fw_amap_bytes(const fw_amap *m) { return m->cap * m->stride; }
+/* Bytes the table would hold after one more insertion (it doubles at 3/4). */
+static inline size_t fw_amap_bytes_after_insert(const fw_amap *m)
+{
+    if ((m->len + 1) * 4 > m->cap * 3)
+        return (m->cap ? 2 * m->cap : 16) * m->stride;
+    return m->cap * m->stride;
+}
 
 #endif

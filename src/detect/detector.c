@@ -159,6 +159,13 @@ static uint64_t state_bytes(const fw_detector *d)
            (uint64_t)d->cpromo * sizeof(struct promoted);
 }
 
+/* Whether one more key fits in m under the memory cap, counting the table's
+ * doubling if this insertion triggers it. */
+static bool room_for(const fw_detector *d, const fw_amap *m)
+{
+    return state_bytes(d) - fw_amap_bytes(m) + fw_amap_bytes_after_insert(m) <= d->key_bytes_cap;
+}
+
 static void push_key(fw_addr **arr, uint32_t *n, uint32_t *cap, const fw_addr *a)
 {
     if (*n == *cap) {
@@ -297,7 +304,7 @@ int fw_detector_add(fw_detector *d, const fw_flow *f)
      * weigh the memory cap only for a new one. */
     bool created = false;
     struct dst_state *ds = fw_amap_get_h(&d->dst, &f->dst, hd);
-    if (!ds && state_bytes(d) <= d->key_bytes_cap) {
+    if (!ds && room_for(d, &d->dst)) {
         ds = fw_amap_upsert_h(&d->dst, &f->dst, hd, NULL);
         created = true;
     }
@@ -367,7 +374,7 @@ source:;
     fw_incidents_observe_src(d->inc, f);
     struct src_state *ss = fw_amap_get_h(&d->src, &f->src, hs);
     created = false;
-    if (!ss && state_bytes(d) <= d->key_bytes_cap) {
+    if (!ss && room_for(d, &d->src)) {
         ss = fw_amap_upsert_h(&d->src, &f->src, hs, NULL);
         created = true;
     }
@@ -402,8 +409,11 @@ source:;
     }
     if (ss->promo >= 0) {
         struct promoted *pr = &d->promo[ss->promo];
-        /* Fibonacci hashing spreads the 16-bit port over the bitmap. */
-        bit_set(pr->ports[i], ((uint64_t)f->dst_port * 0x9e3779b97f4a7c15ULL) >> 56);
+        /* Fibonacci hashing spreads the 16-bit port over the bitmap.  A flow
+         * from a service port to a high port is a reply (a DNS server
+         * answering clients, a reflector): it probes nothing. */
+        if (!(f->src_port && f->src_port < 1024 && f->dst_port >= 1024))
+            bit_set(pr->ports[i], ((uint64_t)f->dst_port * 0x9e3779b97f4a7c15ULL) >> 56);
         bit_set(pr->hosts[i], hd);
         pr->last_dst = f->dst;
     }
@@ -899,6 +909,12 @@ int fw_detector_load(fw_detector *d, fw_ckpt_reader *r)
     d->sweep_src = fw_ckpt_get_u64(r);
     load_map(&d->dst, r);
     load_map(&d->src, r);
+    /* Cached incident positions refer to the incident manager before the
+     * restart: forget them (they are looked up again on the next flow). */
+    size_t it = 0;
+    struct dst_state *ds;
+    while ((ds = fw_amap_next(&d->dst, &it, NULL)))
+        ds->inc_gen = 0;
     uint64_t n = fw_ckpt_get_u64(r);
     if (n > (1u << 30)) {
         r->err = 1;

@@ -54,6 +54,8 @@ void *fw_tumbler_bucket(fw_tumbler *t, int64_t ts_us)
 
 static void close_first(fw_tumbler *t, size_t k)
 {
+    if (!k)
+        return; /* also: nothing was ever opened, t->open may be NULL */
     for (size_t i = 0; i < k; i++)
         t->ops.close(t->ctx, t->open[i].idx * t->period_us, t->open[i].state);
     memmove(t->open, t->open + k, (t->n - k) * sizeof *t->open);
