@@ -65,8 +65,8 @@ asan:
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c
 	@mkdir -p build-fuzz
-	$(MAKE) BUILD=build-fuzz/obj CC=clang OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined" build-fuzz/obj/libfloodwatch.a
-	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	$(MAKE) BUILD=build-fuzz/obj CC=clang OPT="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined" build-fuzz/obj/libfloodwatch.a
+	clang -std=c11 -D_GNU_SOURCE -O1 -g -Isrc $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	  -o $@ $< build-fuzz/obj/libfloodwatch.a $(LDLIBS)
 
 FUZZ_SECONDS ?= 30
@@ -75,8 +75,9 @@ fuzz: $(FUZZ_TARGETS)
 	  n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -print_final_stats=1 -close_fd_mask=1 \
-	    build-fuzz/corpus-$$n tests/fuzz/seeds-$$n 2>&1 | grep -vE "^#[0-9]+" ; \
-	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	    build-fuzz/corpus-$$n tests/fuzz/seeds-$$n > build-fuzz/$$n.log 2>&1; rc=$$?; \
+	  grep -vE '^#[0-9]+' build-fuzz/$$n.log | tail -40; \
+	  test $$rc -eq 0 || exit 1; \
 	done
 
 $(BUILD)/detect_bench: bench/detect_bench.c $(BUILD)/libfloodwatch.a
