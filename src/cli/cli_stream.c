@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -275,20 +274,10 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
     int rc;
     fw_faults qmask = fw_quarantine_mask();
     double t0 = wall_s();
-    /* A seed-format row is about 135 bytes: size the array once, and ask for
-     * transparent huge pages (this is ~100 MB touched once, in order: 4 KiB
-     * page faults cost several percent of the load). */
+    /* A seed-format row is about 135 bytes: size the array once. */
     if (fw_source_size(src) / 100 > rp->cap) {
         rp->cap = fw_source_size(src) / 100;
-        size_t bytes = (rp->cap * sizeof *rp->recs + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
-        void *p = NULL;
-        if (posix_memalign(&p, 2u << 20, bytes) == 0) {
-            madvise(p, bytes, MADV_HUGEPAGE);
-            free(rp->recs);
-            rp->recs = p;
-        } else {
-            rp->recs = fw_xrealloc(rp->recs, rp->cap * sizeof *rp->recs);
-        }
+        rp->recs = fw_xrealloc(rp->recs, rp->cap * sizeof *rp->recs);
     }
     while ((rc = fw_source_next(src, &rec, err, errn)) == 1) {
         if (rec.faults & qmask) {
