@@ -140,51 +140,69 @@ static char *scratch_reserve(fw_csv *r, size_t n)
     return r->scratch;
 }
 
-/*
- * Split the line p[0..n) on commas.  Returns the number of fields, or
- * sets *quoted and returns 0 as soon as a quote shows the line needs the
- * full state machine.  With SSE2 it looks at 16 bytes a step, finding commas
- * and quotes in one pass.
- */
-static unsigned split_plain(fw_csv *r, const char *p, size_t n, int *error, bool *quoted)
+/* Position of the first comma or quote in p[pos, n), or n.  Sixteen bytes a
+ * step with SSE2. */
+static inline size_t find_sep(const char *p, size_t pos, size_t n)
 {
-    unsigned nf = 0;
-    size_t start = 0, i = 0;
-#define EMIT(pos)                                                                                  \
-    do {                                                                                           \
-        if (nf == FW_CSV_MAX_FIELDS) {                                                             \
-            *error = FW_CSV_ETOOMANY;                                                              \
-            return nf;                                                                             \
-        }                                                                                          \
-        r->fields[nf++] = (fw_csv_field){p + start, (uint32_t)((pos) - start), 0};                \
-        start = (pos) + 1;                                                                         \
-    } while (0)
 #ifdef __SSE2__
     const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote))) {
-            *quoted = true;
-            return 0;
-        }
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, comma));
-        while (m) {
-            EMIT(i + (unsigned)__builtin_ctz(m));
-            m &= m - 1;
-        }
+    for (; pos + 16 <= n; pos += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + pos));
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)));
+        if (m)
+            return pos + (unsigned)__builtin_ctz(m);
     }
 #endif
-    for (; i < n; i++) {
-        if (p[i] == '"') {
-            *quoted = true;
-            return 0;
+    for (; pos < n; pos++)
+        if (p[pos] == ',' || p[pos] == '"')
+            return pos;
+    return n;
+}
+
+/*
+ * Split the line p[0..n) into fields, in place.  A quoted field without an
+ * escaped quote ("PSH,ACK") points between its quotes; anything harder (an
+ * escaped "" quote, a quote inside an unquoted field, text after a closing
+ * quote) sets *slow and returns 0, for the full state machine.
+ */
+static unsigned split_fast(fw_csv *r, const char *p, size_t n, int *error, bool *slow)
+{
+    unsigned nf = 0;
+    size_t pos = 0;
+    for (;;) {
+        const char *fs;
+        size_t flen;
+        uint32_t quoted = 0;
+        if (pos < n && p[pos] == '"') {
+            const char *q = memchr(p + pos + 1, '"', n - pos - 1);
+            if (!q || (q + 1 < p + n && q[1] != ',')) {
+                *slow = true; /* unterminated, escaped "", or text after the quote */
+                return 0;
+            }
+            fs = p + pos + 1;
+            flen = (size_t)(q - fs);
+            quoted = 1;
+            pos = (size_t)(q - p) + 1;
+        } else {
+            size_t e = find_sep(p, pos, n);
+            if (e < n && p[e] == '"') {
+                *slow = true; /* a quote inside an unquoted field */
+                return 0;
+            }
+            fs = p + pos;
+            flen = e - pos;
+            pos = e;
         }
-        if (p[i] == ',')
-            EMIT(i);
+        if (nf == FW_CSV_MAX_FIELDS) {
+            *error = FW_CSV_ETOOMANY;
+            return nf;
+        }
+        r->fields[nf++] = (fw_csv_field){fs, (uint32_t)flen, quoted};
+        if (pos >= n)
+            return nf;
+        pos++; /* the comma; a trailing one leaves an empty last field */
     }
-    EMIT(n);
-#undef EMIT
-    return nf;
 }
 
 /*
@@ -324,9 +342,9 @@ int fw_csv_next(fw_csv *r, fw_csv_row *row)
             r->blank++;
             continue;
         }
-        bool quoted = false;
-        row->nf = split_plain(r, s, body, &row->error, &quoted);
-        if (!quoted) {
+        bool slow = false;
+        row->nf = split_fast(r, s, body, &row->error, &slow);
+        if (!slow) {
             row->f = r->fields;
             row->raw = s;
             row->raw_n = body;
