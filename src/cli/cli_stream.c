@@ -279,10 +279,14 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
         rp->cap = fw_source_size(src) / 100;
         rp->recs = fw_xrealloc(rp->recs, rp->cap * sizeof *rp->recs);
     }
+    fw_engine_defer_notes(&s->e, true);
     while ((rc = fw_source_next(src, &rec, err, errn)) == 1) {
         if (rec.faults & qmask) {
+            /* Judged and counted now, while its raw text exists; its minute's
+             * data quality is noted when the replay reaches its time. */
             fw_engine_push(&s->e, &rec);
-            continue;
+            if (!fw_faults_have_time(rec.faults))
+                continue;
         }
         if (rp->n == rp->cap) {
             rp->cap = rp->cap ? 2 * rp->cap : 65536;
@@ -294,6 +298,7 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
         r->line = rec.line;
         r->faults = rec.faults;
     }
+    fw_engine_defer_notes(&s->e, false);
     if (rc < 0)
         return -1;
     if (rp->n > UINT32_MAX) {
@@ -706,6 +711,7 @@ int fw_cli_stream(int argc, char **argv)
         }
         fw_ckpt_close(&ck);
         int64_t every = (int64_t)(s.ckpt_every_s * FW_US_PER_S);
+        fw_faults qmask = fw_quarantine_mask();
         int64_t next_ckpt = INT64_MIN;
         double start_wall = wall_s();
         uint64_t first_key = pos < rp.n ? rp.order[pos].key : 0;
@@ -745,7 +751,10 @@ int fw_cli_stream(int argc, char **argv)
             }
             if (s.measure)
                 s.push_wall = wall_s();
-            fw_engine_push_hashed(&s.e, &r->flow, r->faults, r->hash, r->line);
+            if (r->faults & qmask)
+                fw_engine_note_quarantine(&s.e, r->flow.ts_us); /* counted when read */
+            else
+                fw_engine_push_hashed(&s.e, &r->flow, r->faults, r->hash, r->line);
         }
         s.process_s = wall_s() - start_wall;
         free(rp.recs);

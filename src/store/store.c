@@ -31,7 +31,8 @@ static const char schema_sql[] =
     "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, events INTEGER, bytes INTEGER,\n"
     "  bytes_recv INTEGER, packets INTEGER, syn_only INTEGER, tcp INTEGER, udp INTEGER,\n"
     "  icmp INTEGER, other INTEGER, labelled_attack INTEGER, distinct_src INTEGER,\n"
-    "  distinct_dst INTEGER, PRIMARY KEY(run_id, minute)) WITHOUT ROWID;\n"
+    "  distinct_dst INTEGER, quarantined INTEGER, duplicates INTEGER, repaired INTEGER,\n"
+    "  PRIMARY KEY(run_id, minute)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS agg_minute_dst(\n"
     "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, dst TEXT NOT NULL, events INTEGER,\n"
     "  bytes INTEGER, packets INTEGER, syn_only INTEGER, tcp INTEGER, udp INTEGER,\n"
@@ -58,22 +59,44 @@ static const char schema_sql[] =
     "  unique_sources INTEGER, events INTEGER, last_event TEXT NOT NULL);\n"
     "CREATE INDEX IF NOT EXISTS incidents_by_start ON incidents(start);\n"
     "CREATE INDEX IF NOT EXISTS incidents_open ON incidents(end) WHERE end IS NULL;\n"
+    /* Version 3: geography, ports, incidents' sources and victims. */
+    "CREATE TABLE IF NOT EXISTS agg_minute_country(\n"
+    "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, country TEXT NOT NULL, events INTEGER,\n"
+    "  bytes INTEGER, labelled_attack INTEGER, PRIMARY KEY(run_id, minute, country)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS agg_minute_port(\n"
+    "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, proto INTEGER NOT NULL,\n"
+    "  dst_port INTEGER NOT NULL, events INTEGER, bytes INTEGER, packets INTEGER,\n"
+    "  exact INTEGER, PRIMARY KEY(run_id, minute, proto, dst_port)) WITHOUT ROWID;\n"
+    "CREATE TABLE IF NOT EXISTS incident_sources(\n"
+    "  id TEXT NOT NULL, src TEXT NOT NULL, events INTEGER, PRIMARY KEY(id, src)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS incident_sources_by_src ON incident_sources(src);\n"
+    "CREATE TABLE IF NOT EXISTS incident_victims(\n"
+    "  id TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY(id, dst)) WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS incident_victims_by_dst ON incident_victims(dst);\n"
     "CREATE TABLE IF NOT EXISTS incident_events(\n"
     "  id TEXT NOT NULL, event TEXT NOT NULL, event_time TEXT NOT NULL, run_id INTEGER NOT NULL,\n"
     "  json TEXT NOT NULL, PRIMARY KEY(id, event, event_time)) WITHOUT ROWID;\n";
 
 /* Upserts throughout: a run resumed from a checkpoint rewrites what it wrote
  * after the checkpoint, and must not double it. */
-enum { ST_QUAR, ST_MIN, ST_MIN_DST, ST_MIN_SRC, ST_FLOW, ST_DQ, ST_INC, ST_INC_EV, ST_COUNT };
+enum { ST_QUAR, ST_MIN, ST_MIN_DST, ST_MIN_SRC, ST_FLOW, ST_DQ, ST_INC, ST_INC_EV, ST_CTRY,
+       ST_PORT, ST_INC_SRC_DEL, ST_INC_SRC, ST_INC_VIC, ST_COUNT };
 static const char *const stmt_sql[ST_COUNT] = {
     "INSERT OR REPLACE INTO quarantine VALUES(?1,?2,?3,?4)",
-    "INSERT OR REPLACE INTO agg_minute VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+    "INSERT OR REPLACE INTO agg_minute(run_id,minute,events,bytes,bytes_recv,packets,syn_only,tcp,"
+    "udp,icmp,other,labelled_attack,distinct_src,distinct_dst,quarantined,duplicates,repaired) "
+    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
     "INSERT OR REPLACE INTO agg_minute_dst VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
     "INSERT OR REPLACE INTO agg_minute_src VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
     "INSERT INTO flows VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
     "INSERT OR REPLACE INTO dq_counters VALUES(?1,?2,?3,?4)",
     "INSERT OR REPLACE INTO incidents VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
     "INSERT OR REPLACE INTO incident_events VALUES(?1,?2,?3,?4,?5)",
+    "INSERT OR REPLACE INTO agg_minute_country VALUES(?1,?2,?3,?4,?5,?6)",
+    "INSERT OR REPLACE INTO agg_minute_port VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+    "DELETE FROM incident_sources WHERE id=?1",
+    "INSERT OR REPLACE INTO incident_sources VALUES(?1,?2,?3)",
+    "INSERT OR REPLACE INTO incident_victims VALUES(?1,?2)",
 };
 
 struct fw_store {
@@ -187,8 +210,13 @@ fw_store *fw_store_open_run(const char *path, const char *mode, const char *inpu
         goto fail;
     if (exec(s, "BEGIN IMMEDIATE", err, errn) || exec(s, schema_sql, err, errn))
         goto fail;
-    /* Upgrade: every version so far only added tables and indexes, which
-     * schema_sql creates if missing; then record the new version. */
+    /* Upgrade: schema_sql creates what a version added as new tables and
+     * indexes; columns added to existing tables need ALTER TABLE. */
+    if (s->old_version && s->old_version < 3 &&
+        exec(s, "ALTER TABLE agg_minute ADD COLUMN quarantined INTEGER;"
+                "ALTER TABLE agg_minute ADD COLUMN duplicates INTEGER;"
+                "ALTER TABLE agg_minute ADD COLUMN repaired INTEGER;", err, errn))
+        goto fail;
     char sql[128];
     snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta VALUES('schema_version','%d')",
              FW_SCHEMA_VERSION);
@@ -278,8 +306,49 @@ int fw_store_minute(fw_store *s, const fw_minute *m)
     sqlite3_bind_int64(q, 12, (sqlite3_int64)g->labelled);
     sqlite3_bind_int64(q, 13, (sqlite3_int64)fw_minute_sources(m));
     sqlite3_bind_int64(q, 14, (sqlite3_int64)fw_minute_dests(m));
+    sqlite3_bind_int64(q, 15, (sqlite3_int64)m->quality.quarantined);
+    sqlite3_bind_int64(q, 16, (sqlite3_int64)m->quality.duplicates);
+    sqlite3_bind_int64(q, 17, (sqlite3_int64)g->repaired);
     if (step(s, q))
         return -1;
+    if (m->countries) {
+        q = s->st[ST_CTRY];
+        for (unsigned c = 0; c < FW_COUNTRY_SLOTS; c++) {
+            const fw_country_counts *cc = &m->countries[c];
+            if (!cc->events)
+                continue;
+            char code[3] = {0};
+            if (c != FW_COUNTRY_UNKNOWN) {
+                code[0] = (char)('A' + c / 26);
+                code[1] = (char)('A' + c % 26);
+            }
+            sqlite3_bind_int64(q, 1, s->run_id);
+            sqlite3_bind_text(q, 2, minute, -1, SQLITE_STATIC);
+            sqlite3_bind_text(q, 3, code, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(q, 4, (sqlite3_int64)cc->events);
+            sqlite3_bind_int64(q, 5, (sqlite3_int64)cc->bytes);
+            sqlite3_bind_int64(q, 6, (sqlite3_int64)cc->labelled);
+            if (step(s, q))
+                return -1;
+        }
+    }
+    q = s->st[ST_PORT];
+    for (uint32_t i = 0; i < m->ports.n; i++) {
+        const fw_topk_entry *e = &m->ports.heap[i];
+        uint8_t proto;
+        uint16_t port;
+        fw_minute_port_of(&e->key, &proto, &port);
+        sqlite3_bind_int64(q, 1, s->run_id);
+        sqlite3_bind_text(q, 2, minute, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 3, proto);
+        sqlite3_bind_int(q, 4, port);
+        sqlite3_bind_int64(q, 5, (sqlite3_int64)e->count);
+        sqlite3_bind_int64(q, 6, (sqlite3_int64)e->bytes);
+        sqlite3_bind_int64(q, 7, (sqlite3_int64)e->packets);
+        sqlite3_bind_int(q, 8, fw_topk_exact(&m->ports));
+        if (step(s, q))
+            return -1;
+    }
 
     char addr[FW_ADDR_STRLEN];
     size_t it = 0;
@@ -458,6 +527,25 @@ int fw_store_incident(fw_store *s, json_t *ev)
     sqlite3_bind_int64(q, 4, s->run_id);
     sqlite3_bind_text(q, 5, text, -1, SQLITE_STATIC);
     rc |= step(s, q);
+    /* Sources (the event's top sources replace the last ones) and victims. */
+    q = s->st[ST_INC_SRC_DEL];
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    rc |= step(s, q);
+    json_t *v;
+    size_t i;
+    json_array_foreach(json_object_get(ev, "top_sources"), i, v) {
+        q = s->st[ST_INC_SRC];
+        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, json_string_value(json_object_get(v, "ip")), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 3, json_integer_value(json_object_get(v, "events")));
+        rc |= step(s, q);
+    }
+    json_array_foreach(json_object_get(ev, "victims"), i, v) {
+        q = s->st[ST_INC_VIC];
+        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, json_string_value(v), -1, SQLITE_STATIC);
+        rc |= step(s, q);
+    }
     free(text);
     free(victims);
     return rc;

@@ -21,7 +21,7 @@
 #include "input/seedcsv.h"
 #include "stream/minute.h"
 
-#define FW_SCHEMA_VERSION 2
+#define FW_SCHEMA_VERSION 3
 
 typedef struct fw_store fw_store;
 

@@ -47,10 +47,33 @@ static void advance(fw_engine *e, int64_t wm)
         fw_detector_advance(e->detector, wm, e->wm.max_ts_us);
 }
 
-/* After cleaning: aggregate an accepted flow and move the watermark. */
-static enum fw_verdict accept(fw_engine *e, const fw_flow *f, uint64_t line)
+/* A row not accepted but placed in time (its timestamp parsed): count it in
+ * its minute's data quality. */
+bool fw_faults_have_time(fw_faults faults)
 {
-    if (fw_minutes_add(&e->minutes, f) < 0) {
+    return !(faults & (FW_BIT(FW_R_TIMESTAMP_MISSING) | FW_BIT(FW_R_TIMESTAMP_INVALID) |
+                       FW_BIT(FW_R_CSV_MALFORMED)));
+}
+
+static void note(fw_engine *e, const fw_flow *f, fw_faults faults, enum fw_verdict v)
+{
+    if (e->defer_notes && v == FW_QUARANTINE)
+        return;
+    if ((v == FW_QUARANTINE || v == FW_DUPLICATE) && fw_faults_have_time(faults))
+        fw_minutes_note(&e->minutes, f->ts_us, v == FW_DUPLICATE);
+}
+
+void fw_engine_defer_notes(fw_engine *e, bool defer) { e->defer_notes = defer; }
+
+void fw_engine_note_quarantine(fw_engine *e, int64_t ts_us)
+{
+    fw_minutes_note(&e->minutes, ts_us, false);
+}
+
+/* After cleaning: aggregate an accepted flow and move the watermark. */
+static enum fw_verdict accept(fw_engine *e, const fw_flow *f, uint64_t line, fw_faults faults)
+{
+    if (fw_minutes_add(&e->minutes, f, (faults & ~e->clean.qmask) != 0) < 0) {
         /* Dedup slices and minutes close together, so this is only reached
          * if they ever diverge; keep the accounting right regardless. */
         e->clean.st.accepted--;
@@ -92,8 +115,11 @@ static void drain(fw_engine *e)
     }
     for (unsigned i = 0; i < e->npend; i++) {
         const struct fw_engine_pending *p = &e->sorted[i];
-        if (fw_clean_hashed(&e->clean, &p->flow, p->faults, p->hash, NULL, 0, p->line) == FW_ACCEPT)
-            accept(e, &p->flow, p->line);
+        enum fw_verdict v = fw_clean_hashed(&e->clean, &p->flow, p->faults, p->hash, NULL, 0, p->line);
+        if (v == FW_ACCEPT)
+            accept(e, &p->flow, p->line, p->faults);
+        else
+            note(e, &p->flow, p->faults, v);
     }
     e->npend = 0;
 }
@@ -113,7 +139,10 @@ enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec)
     enum fw_verdict v = fw_clean(&e->clean, &rec->flow, rec->faults, rec->raw, rec->raw_n, rec->line);
     if (v == FW_LATE && e->sinks.late)
         e->sinks.late(e->sinks.ctx, &rec->flow, rec->line);
-    return v == FW_ACCEPT ? accept(e, &rec->flow, rec->line) : v;
+    if (v == FW_ACCEPT)
+        return accept(e, &rec->flow, rec->line, rec->faults);
+    note(e, &rec->flow, rec->faults, v);
+    return v;
 }
 
 enum fw_verdict fw_engine_push_hashed(fw_engine *e, const fw_flow *f, fw_faults faults,
@@ -122,7 +151,10 @@ enum fw_verdict fw_engine_push_hashed(fw_engine *e, const fw_flow *f, fw_faults 
     enum fw_verdict v = fw_clean_hashed(&e->clean, f, faults, hash, NULL, 0, line);
     if (v == FW_LATE && e->sinks.late)
         e->sinks.late(e->sinks.ctx, f, line);
-    return v == FW_ACCEPT ? accept(e, f, line) : v;
+    if (v == FW_ACCEPT)
+        return accept(e, f, line, faults);
+    note(e, f, faults, v);
+    return v;
 }
 
 void fw_engine_idle(fw_engine *e, int64_t event_time_us)

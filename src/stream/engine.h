@@ -60,6 +60,7 @@ typedef struct fw_engine {
     fw_detector *detector;
     int64_t lateness_us;
     int64_t next_close_us;     /* the watermark must reach this before anything can close */
+    bool defer_notes;          /* see fw_engine_defer_notes */
 } fw_engine;
 
 void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks *sinks);
@@ -71,6 +72,14 @@ enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec);
  * (fw_record_hash of its raw text): the replay path, which keeps no text. */
 enum fw_verdict fw_engine_push_hashed(fw_engine *e, const fw_flow *f, fw_faults faults,
                                       uint64_t hash, uint64_t line);
+/* Replay: a record quarantined while reading ahead is judged (and counted)
+ * then, but its place in its minute's data quality is taken when replay
+ * reaches its time.  While defer_notes is set, pushes do not touch minute
+ * state; fw_engine_note_quarantine places one such record later. */
+void fw_engine_defer_notes(fw_engine *e, bool defer);
+void fw_engine_note_quarantine(fw_engine *e, int64_t ts_us);
+/* Whether a quarantined record's timestamp can place it in a minute. */
+bool fw_faults_have_time(fw_faults faults);
 /* Move event time forward without a flow (an idle live input). */
 void fw_engine_idle(fw_engine *e, int64_t event_time_us);
 /* End of input: close every open minute, pane and incident. */

@@ -16,6 +16,7 @@
 #include "core/amap.h"
 #include "core/distinct.h"
 #include "core/flow.h"
+#include "core/topk.h"
 #include "stream/tumbler.h"
 
 typedef struct fw_counts {
@@ -26,7 +27,26 @@ typedef struct fw_counts {
     uint64_t syn_only;   /* TCP events whose flags are exactly SYN */
     uint64_t tcp, udp, icmp, other;
     uint64_t labelled;   /* events labelled is_attack in the input */
+    uint64_t repaired;   /* accepted rows that needed a repair */
 } fw_counts;
+
+/* Per-minute data quality beyond the accepted rows' counters: rows that can
+ * be placed in the minute (their timestamp parsed) but were not accepted. */
+typedef struct fw_minute_quality {
+    uint64_t quarantined;
+    uint64_t duplicates;
+} fw_minute_quality;
+
+/* Countries: 26 x 26 two-letter codes and one slot for unknown. */
+#define FW_COUNTRY_SLOTS (26 * 26 + 1)
+#define FW_COUNTRY_UNKNOWN (26 * 26)
+
+typedef struct fw_country_counts {
+    uint64_t events, bytes, labelled;
+} fw_country_counts;
+
+/* Destination ports kept per minute (space-saving heavy hitters). */
+#define FW_MINUTE_PORTS 256
 
 /* Add one flow to a set of counters. */
 void fw_counts_add(fw_counts *c, const fw_flow *f);
@@ -45,6 +65,9 @@ typedef struct fw_minute {
     fw_amap dst;           /* fw_addr -> fw_minute_dst */
     fw_amap src;           /* fw_addr -> fw_counts (if per_source) */
     bool per_source;
+    fw_minute_quality quality;
+    fw_country_counts *countries; /* FW_COUNTRY_SLOTS, allocated on first use */
+    fw_topk ports;         /* key fw_minute_port_key(proto, port) */
 } fw_minute;
 
 typedef void (*fw_minute_emit_fn)(void *ctx, const fw_minute *m);
@@ -60,7 +83,17 @@ void fw_minutes_init(fw_minutes *m, bool per_source, fw_minute_emit_fn emit, voi
 /* Flush (emitting every open minute) and free. */
 void fw_minutes_destroy(fw_minutes *m);
 /* Add a flow; returns -1 if its minute already closed (late), else 0. */
-int fw_minutes_add(fw_minutes *m, const fw_flow *f);
+int fw_minutes_add(fw_minutes *m, const fw_flow *f, bool repaired);
+/* Count a quarantined row (whose timestamp parsed) or a duplicate in its
+ * minute, if that minute is open. */
+void fw_minutes_note(fw_minutes *m, int64_t ts_us, bool duplicate);
+
+/* The ports table's key for a protocol and destination port (a heavy-hitter
+ * key, not an address), and back. */
+fw_addr fw_minute_port_key(uint8_t proto, uint16_t port);
+void fw_minute_port_of(const fw_addr *key, uint8_t *proto, uint16_t *port);
+/* The slot of a country code (two letters, or NULs for unknown). */
+unsigned fw_country_slot(const char code[2]);
 void fw_minutes_advance(fw_minutes *m, int64_t watermark_us);
 void fw_minutes_flush(fw_minutes *m);
 
