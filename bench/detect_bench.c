@@ -47,20 +47,13 @@ __attribute__((noinline)) static double run(const fw_flow *flows, size_t n, int 
     fw_config_defaults(&cfg);
     fw_incidents *inc = fw_incidents_new(&cfg, on_event, NULL);
     fw_detector *d = fw_detector_new(&cfg, inc);
-    int64_t ooo = (int64_t)(cfg.out_of_order_s * FW_US_PER_S);
-    int64_t span = flows[n - 1].ts_us - flows[0].ts_us + 60 * FW_US_PER_S, next_pane = INT64_MIN;
+    int64_t span = flows[n - 1].ts_us - flows[0].ts_us + 60 * FW_US_PER_S;
     double t0 = now_s();
     for (int p = 0; p < passes; p++) {
         for (size_t i = 0; i < n; i++) {
             fw_flow f = flows[i];
             f.ts_us += p * span;
-            fw_detector_add(d, &f); /* also the incidents' evidence */
-            /* The engine advances the watermark with every flow; the
-             * detector only does work when it passes a pane end. */
-            if (f.ts_us - ooo >= next_pane) {
-                fw_detector_advance(d, f.ts_us - ooo, f.ts_us);
-                next_pane = (fw_floor_div(f.ts_us - ooo, FW_US_PER_S) + 1) * FW_US_PER_S;
-            }
+            fw_detector_feed(d, &f); /* with the incidents' evidence */
         }
     }
     fw_detector_flush(d, flows[n - 1].ts_us + (passes - 1) * span);

@@ -17,10 +17,12 @@
 #include "cli/cli.h"
 #include "core/afile.h"
 #include "core/log.h"
+#include "core/ts.h"
 #include "input/source.h"
 #include "report/summary.h"
 #include "store/store.h"
 #include "stream/engine.h"
+#include "stream/spill.h"
 
 static const char usage_text[] =
     "usage: floodwatch batch [options] FILE\n"
@@ -31,6 +33,9 @@ static const char usage_text[] =
     "  --no-db          do not write a database\n"
     "  --summary PATH   write the JSON summary to PATH ('-' for stdout)\n"
     "  --store-flows    also store every cleaned flow in the database (large)\n"
+    "  --no-detect      skip detection (attack episodes)\n"
+    "  --config FILE    detection settings (see floodwatch stream --print-config)\n"
+    "  --set S.K=V      override one detection setting (repeatable)\n"
     "  --no-progress    no progress bar (shown on a terminal by default)\n"
     "  -q, --quiet      no readable summary on stdout\n"
     "  -h, --help       this text\n";
@@ -40,6 +45,9 @@ struct batch {
     fw_summary summary;
     bool store_flows;
     int failed; /* a store write failed */
+    fw_spill *spill;      /* accepted flows, for detection in event-time order */
+    char spill_err[512];
+    json_t *episodes;     /* the end event of every incident */
 };
 
 static void on_quarantine(void *ctx, uint64_t line, fw_faults reasons, const char *raw, size_t n)
@@ -53,6 +61,8 @@ static void on_flow(void *ctx, const fw_flow *f)
 {
     struct batch *b = ctx;
     fw_summary_flow(&b->summary, f);
+    if (b->spill && !b->spill_err[0] && fw_spill_add(b->spill, f, b->spill_err, sizeof b->spill_err))
+        b->failed = 1;
     if (b->store_flows && b->store && fw_store_flow(b->store, f))
         b->failed = 1;
 }
@@ -63,6 +73,32 @@ static void on_minute(void *ctx, const fw_minute *m)
     fw_summary_minute_add(&b->summary, m);
     if (b->store && fw_store_minute(b->store, m))
         b->failed = 1;
+}
+
+static void on_incident(void *ctx, json_t *ev)
+{
+    struct batch *b = ctx;
+    if (b->store && fw_store_incident(b->store, ev))
+        b->failed = 1;
+    if (!strcmp(json_string_value(json_object_get(ev, "event")), "end"))
+        json_array_append(b->episodes, ev);
+}
+
+static void feed(void *ctx, const fw_flow *f) { fw_detector_feed(ctx, f); }
+
+/* Detection over the whole input, replayed in event time from the spill. */
+static int detect(struct batch *b, const fw_config *cfg, char *err, size_t errn)
+{
+    fw_incidents *inc = fw_incidents_new(cfg, on_incident, b);
+    fw_detector *d = fw_detector_new(cfg, inc);
+    int rc = fw_spill_replay(b->spill, feed, d, err, errn);
+    fw_detector_stats st;
+    fw_detector_get_stats(d, &st);
+    if (!rc)
+        fw_detector_flush(d, INT64_MAX / 2);
+    fw_detector_free(d);
+    fw_incidents_free(inc);
+    return rc;
 }
 
 static double now_s(void)
@@ -90,17 +126,35 @@ static void progress(const fw_source *src, uint64_t rows, bool done)
 int fw_cli_batch(int argc, char **argv)
 {
     static const struct option opts[] = {
+        {"no-detect", no_argument, NULL, 'N'},     {"config", required_argument, NULL, 'c'},
+        {"set", required_argument, NULL, 'S'},
         {"db", required_argument, NULL, 'd'},      {"no-db", no_argument, NULL, 'D'},
         {"summary", required_argument, NULL, 's'}, {"store-flows", no_argument, NULL, 'f'},
         {"no-progress", no_argument, NULL, 'P'},   {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     const char *db_path = "floodwatch.db", *summary_path = NULL;
-    bool quiet = false, show_progress = isatty(2), store_flows = false;
+    bool quiet = false, show_progress = isatty(2), store_flows = false, detecting = true;
+    fw_config cfg;
+    fw_config_defaults(&cfg);
+    char err[1024];
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
+        case 'N': detecting = false; break;
+        case 'c':
+            if (fw_config_load(&cfg, optarg, err, sizeof err)) {
+                fw_err("%s", err);
+                return 2;
+            }
+            break;
+        case 'S':
+            if (fw_config_set(&cfg, optarg, err, sizeof err)) {
+                fw_err("%s", err);
+                return 2;
+            }
+            break;
         case 'd': db_path = optarg; break;
         case 'D': db_path = NULL; break;
         case 's': summary_path = optarg; break;
@@ -116,7 +170,6 @@ int fw_cli_batch(int argc, char **argv)
         return 2;
     }
     const char *input = argv[optind];
-    char err[1024];
     double t0 = now_s();
 
     fw_source *src = fw_source_open(input, err, sizeof err);
@@ -128,8 +181,15 @@ int fw_cli_batch(int argc, char **argv)
         fw_warn("%s: ignoring unknown column(s): %s", fw_source_name(src),
                 fw_source_schema(src)->extra);
 
-    struct batch b = {.store_flows = store_flows};
+    struct batch b = {.store_flows = store_flows, .episodes = json_array()};
     fw_summary_init(&b.summary);
+    if (detecting && !(b.spill = fw_spill_new(60 * FW_US_PER_S, err, sizeof err))) {
+        fw_err("%s", err);
+        fw_source_close(src);
+        fw_summary_destroy(&b.summary);
+        json_decref(b.episodes);
+        return 1;
+    }
     if (db_path) {
         char optjson[64];
         snprintf(optjson, sizeof optjson, "{\"store_flows\":%s}", store_flows ? "true" : "false");
@@ -138,6 +198,8 @@ int fw_cli_batch(int argc, char **argv)
             fw_err("%s", err);
             fw_source_close(src);
             fw_summary_destroy(&b.summary);
+            fw_spill_free(b.spill);
+            json_decref(b.episodes);
             return 1;
         }
     }
@@ -162,6 +224,15 @@ int fw_cli_batch(int argc, char **argv)
 
     int status = 0;
     if (rc < 0) {
+        fw_err("%s", err);
+        status = 1;
+    } else if (b.spill_err[0]) {
+        fw_err("%s", b.spill_err);
+        status = 1;
+    } else if (b.failed) {
+        fw_err("%s: cannot write: %s", db_path, fw_store_errmsg(b.store));
+        status = 1;
+    } else if (b.spill && detect(&b, &cfg, err, sizeof err)) {
         fw_err("%s", err);
         status = 1;
     } else if (b.failed) {
@@ -193,6 +264,8 @@ int fw_cli_batch(int argc, char **argv)
         } else {
             sj_open = true;
             json_t *j = fw_summary_json(&b.summary, &sc);
+            if (b.spill)
+                json_object_set(j, "episodes", b.episodes);
             if (json_dumpf(j, sj.f, JSON_INDENT(2)) || fputc('\n', sj.f) == EOF) {
                 fw_err("%s: write error", summary_path);
                 status = 1;
@@ -221,11 +294,16 @@ int fw_cli_batch(int argc, char **argv)
         double dt = now_s() - t0;
         fw_info("batch: %llu rows in %.2f s (%.0f rows/s)", (unsigned long long)e.clean.st.rows_read,
                 dt, dt > 0 ? e.clean.st.rows_read / dt : 0.0);
-        if (!quiet && !(summary_path && !strcmp(summary_path, "-")))
+        if (!quiet && !(summary_path && !strcmp(summary_path, "-"))) {
             fw_summary_print(&b.summary, &sc, stdout);
+            if (b.spill)
+                fw_summary_print_episodes(b.episodes, stdout);
+        }
     }
     fw_engine_destroy(&e);
     fw_summary_destroy(&b.summary);
+    fw_spill_free(b.spill);
+    json_decref(b.episodes);
     fw_source_close(src);
     return status;
 }

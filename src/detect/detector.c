@@ -78,6 +78,7 @@ struct fw_detector {
                                 * out-of-order + 1, so no pane is overwritten before
                                 * it is evaluated; a power of two (index by mask) */
     int32_t cur_pane, cur_slot; /* slot of the newest pane seen (saves a division) */
+    int64_t feed_next;         /* fw_detector_feed: watermark at which a pane can close */
     int slot_panes;            /* panes per source slot */
     int64_t base_pane;         /* pane numbers are stored relative to this */
     int base_set;
@@ -122,6 +123,7 @@ fw_detector *fw_detector_new(const fw_config *cfg, fw_incidents *inc)
     while (d->R < d->S + (int)ceil(cfg->out_of_order_s) + 1)
         d->R *= 2;
     d->cur_pane = NONE;
+    d->feed_next = INT64_MIN;
     d->slot_panes = (int)ceil(cfg->long_window_s / SRC_SLOTS);
     fw_tumbler_init(&d->panes, FW_US_PER_S, (fw_tumbler_ops){pane_open, pane_close}, d);
     fw_amap_init(&d->dst, sizeof(struct dst_state) + (size_t)d->R * sizeof(struct dpane));
@@ -824,6 +826,16 @@ void fw_detector_advance(fw_detector *d, int64_t watermark_us, int64_t now_us)
     /* Panes with no traffic still move incidents toward their end. */
     if (before == d->panes.n && watermark_us != INT64_MIN && d->base_set)
         fw_incidents_tick(d->inc, watermark_us, now_us);
+}
+
+void fw_detector_feed(fw_detector *d, const fw_flow *f)
+{
+    fw_detector_add(d, f);
+    int64_t wm = f->ts_us - (int64_t)(d->cfg->out_of_order_s * FW_US_PER_S);
+    if (wm >= d->feed_next) {
+        fw_detector_advance(d, wm, f->ts_us);
+        d->feed_next = (fw_floor_div(wm, FW_US_PER_S) + 1) * FW_US_PER_S;
+    }
 }
 
 void fw_detector_flush(fw_detector *d, int64_t now_us)

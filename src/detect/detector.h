@@ -47,6 +47,10 @@ int fw_detector_add(fw_detector *d, const fw_flow *f);
  * (the detection time of what fires).  Cost: the keys active in the closed
  * panes, plus a bounded sweep. */
 void fw_detector_advance(fw_detector *d, int64_t watermark_us, int64_t now_us);
+/* Add a flow from an input in event-time order (a replay) and move the
+ * watermark to its time less the allowed out-of-orderness: fw_detector_add
+ * plus fw_detector_advance, the latter only when a pane can close. */
+void fw_detector_feed(fw_detector *d, const fw_flow *f);
 /* Close every pane (end of a bounded input). */
 void fw_detector_flush(fw_detector *d, int64_t now_us);
 void fw_detector_get_stats(const fw_detector *d, fw_detector_stats *st);

@@ -184,3 +184,29 @@ void fw_summary_print(const fw_summary *s, const fw_summary_ctx *c, FILE *out)
                 (unsigned long long)peak, (unsigned long long)s->minutes[at].syn_only);
     }
 }
+
+void fw_summary_print_episodes(json_t *episodes, FILE *out)
+{
+    fprintf(out, "\nattack episodes: %zu\n", json_array_size(episodes));
+    if (!json_array_size(episodes))
+        return;
+    fprintf(out, "  %-14s %-22s %-20s %-20s %9s %9s %8s %7s\n", "type", "entity", "start", "end",
+            "duration", "peak pps", "sources", "victims");
+    size_t i;
+    json_t *e;
+    json_array_foreach(episodes, i, e) {
+        int64_t a = 0, b = 0;
+        const char *s0 = json_string_value(json_object_get(e, "start"));
+        const char *s1 = json_string_value(json_object_get(e, "end"));
+        if (s0)
+            fw_ts_parse(s0, strlen(s0), &a);
+        if (s1)
+            fw_ts_parse(s1, strlen(s1), &b);
+        fprintf(out, "  %-14s %-22s %-20s %-20s %8.0fs %9.0f %8lld %7zu\n",
+                json_string_value(json_object_get(e, "type")),
+                json_string_value(json_object_get(e, "entity")), s0 ? s0 : "", s1 ? s1 : "",
+                (b - a) / 1e6, json_number_value(json_object_get(e, "peak_pps")),
+                (long long)json_integer_value(json_object_get(e, "unique_sources")),
+                json_array_size(json_object_get(e, "victims")));
+    }
+}

@@ -47,6 +47,8 @@ typedef struct fw_summary_ctx {
 
 /* Build the JSON document (a new reference). */
 json_t *fw_summary_json(const fw_summary *s, const fw_summary_ctx *c);
+/* Print the attack episodes (an array of incident end events). */
+void fw_summary_print_episodes(json_t *episodes, FILE *out);
 /* Print the readable summary. */
 void fw_summary_print(const fw_summary *s, const fw_summary_ctx *c, FILE *out);
 

@@ -168,6 +168,18 @@ detect_case changed_schedule --seed 9 --drop-attack udp_flood --attack udp_flood
     --drop-attack syn_flood --attack syn_flood:5-9:60 --drop-attack http_flood --attack http_flood:112-118:20
 detect_case scenarios --seed 4 --no-attacks --attack flash_crowd:10-25 --attack port_scan:30-40 \
     --attack slowloris:45-55 --attack low_and_slow:60-70 --attack pulse_wave:75-85 --attack syn_flood:95-100:50
+# batch runs the same detector over the whole (shuffled) file: four episodes.
+"$FW" generate -o seed.csv 2>/dev/null
+if "$FW" batch -q --db ep.db --summary ep.json seed.csv &&
+   [ "$(/usr/bin/python3 -c "import json; print(' '.join(e['type'] for e in json.load(open('ep.json'))['episodes']))")" = \
+     "syn_flood http_flood udp_flood amplification" ] &&
+   [ "$(sqlite3 ep.db "SELECT count(*) FROM incidents WHERE end IS NOT NULL")" = 4 ] &&
+   [ "$(sqlite3 ep.db "SELECT count(DISTINCT dst) FROM incident_victims")" = 10 ]; then
+    pass=$((pass + 1)); echo "ok   batch_episodes"
+else
+    fail=$((fail + 1)); echo "FAIL batch_episodes"
+fi
+
 if "$FW" generate --seed 6 --duration 60 --no-attacks --attack flash_crowd:10-50:20 -o fc.csv 2>/dev/null &&
    "$FW" stream -q --input fc.csv --alerts fc.jsonl && [ ! -s fc.jsonl ]; then
     pass=$((pass + 1)); echo "ok   detect_flash_crowd_silent"
