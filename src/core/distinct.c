@@ -13,7 +13,7 @@ void fw_distinct_init(fw_distinct *d) { memset(d, 0, sizeof *d); }
 
 void fw_distinct_destroy(fw_distinct *d)
 {
-    free(d->set);
+    fw_u64set_destroy(&d->set);
     free(d->hll);
     memset(d, 0, sizeof *d);
 }
@@ -30,26 +30,10 @@ static void hll_add(uint8_t *reg, uint64_t h)
 static void to_sketch(fw_distinct *d)
 {
     d->hll = fw_xcalloc(HLL_M, 1);
-    for (uint32_t i = 0; i < d->cap; i++)
-        if (d->set[i])
-            hll_add(d->hll, d->set[i]);
-    free(d->set);
-    d->set = NULL;
-    d->cap = d->n = 0;
-}
-
-static void set_insert(fw_distinct *d, uint64_t h)
-{
-    uint32_t mask = d->cap - 1;
-    for (uint32_t i = (uint32_t)h & mask;; i = (i + 1) & mask) {
-        if (d->set[i] == h)
-            return;
-        if (!d->set[i]) {
-            d->set[i] = h;
-            d->n++;
-            return;
-        }
-    }
+    for (uint32_t i = 0; i < d->set.cap; i++)
+        if (d->set.slot[i])
+            hll_add(d->hll, d->set.slot[i]);
+    fw_u64set_destroy(&d->set);
 }
 
 void fw_distinct_add(fw_distinct *d, uint64_t h)
@@ -58,25 +42,12 @@ void fw_distinct_add(fw_distinct *d, uint64_t h)
         hll_add(d->hll, h);
         return;
     }
-    if (!h)
-        h = 1; /* 0 marks an empty slot */
-    if ((d->n + 1) * 2 > d->cap) {
-        if (d->n + 1 > FW_DISTINCT_EXACT_MAX) {
-            to_sketch(d);
-            hll_add(d->hll, h);
-            return;
-        }
-        uint32_t ocap = d->cap;
-        uint64_t *old = d->set;
-        d->cap = ocap ? ocap * 2 : 8;
-        d->set = fw_xcalloc(d->cap, sizeof *d->set);
-        d->n = 0;
-        for (uint32_t i = 0; i < ocap; i++)
-            if (old[i])
-                set_insert(d, old[i]);
-        free(old);
+    if (d->set.n + 1 > FW_DISTINCT_EXACT_MAX) {
+        to_sketch(d);
+        hll_add(d->hll, h);
+        return;
     }
-    set_insert(d, h);
+    fw_u64set_insert(&d->set, h, 8);
 }
 
 void fw_distinct_merge(fw_distinct *dst, const fw_distinct *src)
@@ -89,15 +60,15 @@ void fw_distinct_merge(fw_distinct *dst, const fw_distinct *src)
                 dst->hll[i] = src->hll[i];
         return;
     }
-    for (uint32_t i = 0; i < src->cap; i++)
-        if (src->set[i])
-            fw_distinct_add(dst, src->set[i]);
+    for (uint32_t i = 0; i < src->set.cap; i++)
+        if (src->set.slot[i])
+            fw_distinct_add(dst, src->set.slot[i]);
 }
 
 uint64_t fw_distinct_count(const fw_distinct *d)
 {
     if (!d->hll)
-        return d->n;
+        return d->set.n;
     double m = HLL_M, sum = 0;
     unsigned zeros = 0;
     for (uint32_t i = 0; i < HLL_M; i++) {
@@ -113,7 +84,7 @@ uint64_t fw_distinct_count(const fw_distinct *d)
 
 size_t fw_distinct_bytes(const fw_distinct *d)
 {
-    return d->hll ? HLL_M : (size_t)d->cap * sizeof(uint64_t);
+    return d->hll ? HLL_M : fw_u64set_bytes(&d->set);
 }
 
 void fw_distinct_save(const fw_distinct *d, fw_ckpt_writer *w)
@@ -123,9 +94,7 @@ void fw_distinct_save(const fw_distinct *d, fw_ckpt_writer *w)
         fw_ckpt_put(w, d->hll, HLL_M);
         return;
     }
-    fw_ckpt_put_u64(w, d->cap);
-    fw_ckpt_put_u64(w, d->n);
-    fw_ckpt_put(w, d->set, (size_t)d->cap * sizeof *d->set);
+    fw_u64set_save(&d->set, w);
 }
 
 void fw_distinct_load(fw_distinct *d, fw_ckpt_reader *r)
@@ -135,13 +104,5 @@ void fw_distinct_load(fw_distinct *d, fw_ckpt_reader *r)
         fw_ckpt_get(r, d->hll, HLL_M);
         return;
     }
-    uint64_t cap = fw_ckpt_get_u64(r), n = fw_ckpt_get_u64(r);
-    if ((cap & (cap - 1)) || n > cap || cap > 2 * FW_DISTINCT_EXACT_MAX + 2) {
-        r->err = 1;
-        return;
-    }
-    d->cap = (uint32_t)cap;
-    d->n = (uint32_t)n;
-    d->set = cap ? fw_xcalloc(cap, sizeof *d->set) : NULL;
-    fw_ckpt_get(r, d->set, cap * sizeof *d->set);
+    fw_u64set_load(&d->set, r, 4 * FW_DISTINCT_EXACT_MAX);
 }

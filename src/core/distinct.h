@@ -14,14 +14,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/u64set.h"
+
 #define FW_DISTINCT_EXACT_MAX 2048
 #define FW_HLL_P 12
 
 typedef struct fw_distinct {
-    uint64_t *set;    /* exact mode: open-addressing set (0 = empty) */
-    uint8_t *hll;     /* sketch mode: 2^FW_HLL_P registers; set is NULL */
-    uint32_t cap;     /* set capacity (power of two) */
-    uint32_t n;       /* exact mode: values in the set */
+    fw_u64set set;    /* exact mode */
+    uint8_t *hll;     /* sketch mode: 2^FW_HLL_P registers (set is empty) */
 } fw_distinct;
 
 void fw_distinct_init(fw_distinct *d);
