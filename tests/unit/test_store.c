@@ -121,11 +121,55 @@ static void test_refuses_foreign_files(void **state)
     assert_non_null(strstr(err, "not a regular file"));
 }
 
+/* A version 2 file (agg_minute without the data-quality columns, no
+ * country or port tables) is upgraded in place, its rows kept. */
+static void test_upgrades_version_2(void **state)
+{
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/v2.db", dir);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES('schema_version','2');"
+        "CREATE TABLE runs(run_id INTEGER PRIMARY KEY, mode TEXT NOT NULL, input TEXT NOT NULL,"
+        "  started_at TEXT NOT NULL, finished_at TEXT, rows_read INTEGER, accepted INTEGER,"
+        "  quarantined INTEGER, duplicates INTEGER, late INTEGER, first_event TEXT, last_event TEXT,"
+        "  extra_columns TEXT, options TEXT);"
+        "INSERT INTO runs(mode,input,started_at) VALUES('batch','old.csv','2026-01-01T00:00:00Z');"
+        "CREATE TABLE agg_minute(run_id INTEGER NOT NULL, minute TEXT NOT NULL, events INTEGER,"
+        "  bytes INTEGER, bytes_recv INTEGER, packets INTEGER, syn_only INTEGER, tcp INTEGER,"
+        "  udp INTEGER, icmp INTEGER, other INTEGER, labelled_attack INTEGER, distinct_src INTEGER,"
+        "  distinct_dst INTEGER, PRIMARY KEY(run_id, minute)) WITHOUT ROWID;"
+        "INSERT INTO agg_minute(run_id, minute, events) VALUES(1, '2026-01-01T00:00:00Z', 42);",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    fw_store *s = fw_store_open(path, "batch", "new.csv", "{}", err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(fw_store_run_id(s), 2);
+    assert_int_equal(fw_store_commit(s, err, sizeof err), 0);
+    assert_int_equal(query_int(path, "SELECT value FROM meta WHERE key='schema_version'"),
+                     FW_SCHEMA_VERSION);
+    assert_int_equal(query_int(path, "SELECT events FROM agg_minute WHERE run_id = 1"), 42);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM pragma_table_info('agg_minute') "
+                                     "WHERE name IN ('quarantined','duplicates','repaired')"), 3);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+                                     "('agg_minute_country','agg_minute_port','incidents',"
+                                     "'incident_sources','incident_victims')"), 5);
+    /* Opening it again (now version 3) changes nothing. */
+    s = fw_store_open(path, "batch", "again.csv", "{}", err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(fw_store_commit(s, err, sizeof err), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM runs"), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing_commit_creates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_foreign_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrades_version_2, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
