@@ -6,6 +6,8 @@
 
 static int parse_v4(const char *s, size_t n, uint32_t *out)
 {
+    if (n < 7 || n > 15)
+        return -1;
     uint32_t v = 0;
     size_t i = 0;
     for (int part = 0; part < 4; part++) {
@@ -14,12 +16,16 @@ static int parse_v4(const char *s, size_t n, uint32_t *out)
                 return -1;
             i++;
         }
-        size_t start = i;
-        unsigned octet = 0;
-        while (i < n && (unsigned)(s[i] - '0') <= 9 && i - start < 3)
+        unsigned d0 = i < n ? (unsigned)(s[i] - '0') : 10;
+        if (d0 > 9)
+            return -1;
+        unsigned octet = d0, len = 1;
+        i++;
+        while (i < n && len < 3 && (unsigned)(s[i] - '0') <= 9) {
             octet = octet * 10 + (unsigned)(s[i++] - '0');
-        size_t len = i - start;
-        if (len == 0 || octet > 255 || (len > 1 && s[start] == '0'))
+            len++;
+        }
+        if (octet > 255 || (len > 1 && d0 == 0))
             return -1;
         v = v << 8 | octet;
     }
@@ -33,13 +39,15 @@ int fw_addr_parse(const char *s, size_t n, fw_addr *out)
 {
     if (n == 0)
         return -1;
-    if (memchr(s, ':', n) == NULL) {
-        uint32_t v4;
-        if (parse_v4(s, n, &v4))
-            return -1;
+    /* Most addresses are dotted quads: try that first, and only look for a
+     * colon (IPv6) when it fails. */
+    uint32_t v4;
+    if (parse_v4(s, n, &v4) == 0) {
         fw_addr_set_v4(out, v4);
         return 0;
     }
+    if (memchr(s, ':', n) == NULL)
+        return -1;
     char buf[FW_ADDR_STRLEN];
     if (n >= sizeof buf)
         return -1;
