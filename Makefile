@@ -52,6 +52,7 @@ unit: $(TEST_BIN)
 
 cli: $(BUILD)/floodwatch
 	FW=$(abspath $(BUILD)/floodwatch) tests/cli/run.sh
+	FW=$(abspath $(BUILD)/floodwatch) tests/cli/query.sh
 
 xcheck: $(BUILD)/floodwatch
 	FW=$(abspath $(BUILD)/floodwatch) /usr/bin/python3 tests/xcheck/pandas_summary.py

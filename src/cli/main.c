@@ -18,6 +18,7 @@ static const struct subcommand subcommands[] = {
     {"batch", fw_cli_batch, "clean and analyse a whole file; write SQLite + summary"},
     {"stream", fw_cli_stream, "detect attacks in event time; emit incidents as they happen"},
     {"eval", fw_cli_eval, "score incidents against the labels of a traffic log"},
+    {"query", fw_cli_query, "ask the store: top talkers, incidents, timeline, summary"},
 };
 
 static void usage(FILE *out)

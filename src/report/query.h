@@ -127,7 +127,8 @@ int fw_query_top(fw_query *q, const fw_qopts *o, fw_qtop what, fw_qby by, fw_qre
  * and open_only filter them.  Columns: id, type, entity, start, end (NULL
  * while open), duration_s (to the end, or to the run's now_us while open;
  * rounded to whole seconds), severity, peak_pps, unique_sources, victims,
- * events.  Default run: the latest with incidents.
+ * events.  Default run: the latest with incidents, else the
+ * latest run (an empty answer).
  */
 int fw_query_incidents(fw_query *q, const fw_qopts *o, const char *type, bool open_only,
                        fw_qresult *out, char *err, size_t errn);
@@ -141,8 +142,10 @@ int fw_query_incidents(fw_query *q, const fw_qopts *o, const char *type, bool op
  * distinct sources: they cannot be added), quarantined, duplicates,
  * incidents (incidents of the same run active at any time in the bucket).
  * Default run: the latest with rows in agg_minute.  Cost: one pass over the
- * run's minutes in range, plus buckets x incidents.
+ * run's minutes in range, plus each incident's buckets; at most
+ * FW_QUERY_MAX_BUCKETS buckets (more is an error).
  */
+#define FW_QUERY_MAX_BUCKETS 1000000
 int fw_query_timeline(fw_query *q, const fw_qopts *o, int64_t step_s, fw_qresult *out,
                       char *err, size_t errn);
 
