@@ -356,17 +356,29 @@ static int64_t file_size(FILE *f)
         return -1;
     fflush(f);
     struct stat st;
-    return fstat(fileno(f), &st) ? -1 : st.st_size;
+    return fstat(fileno(f), &st) || !S_ISREG(st.st_mode) ? -1 : st.st_size;
+}
+
+/* Flush f and, if it is a regular file, sync it (a device or a pipe, such
+ * as --alerts /dev/null, has nothing to sync).  0 or -1 with errno. */
+static int durable(FILE *f)
+{
+    if (fflush(f))
+        return -1;
+    struct stat st;
+    if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode))
+        return 0;
+    return fsync(fileno(f));
 }
 
 static int write_checkpoint(struct stream *s, uint64_t position, char *err, size_t errn)
 {
     /* Sinks first: what the checkpoint claims was written must be durable. */
-    if (s->alerts && s->alerts != stdout && (fflush(s->alerts) || fsync(fileno(s->alerts)))) {
+    if (s->alerts && s->alerts != stdout && durable(s->alerts)) {
         snprintf(err, errn, "%s: write error: %s", s->alerts_path, strerror(errno));
         return -1;
     }
-    if (s->late && (fflush(s->late) || fsync(fileno(s->late)))) {
+    if (s->late && durable(s->late)) {
         snprintf(err, errn, "%s: write error: %s", s->late_path, strerror(errno));
         return -1;
     }

@@ -961,12 +961,12 @@ int fw_query_summary(fw_query *q, const fw_qopts *o, fw_qresult *out, char *err,
                    false, now, err, errn) ||
         fill_table(q, out, o, "top_attackers", false, attacker_cols, NCOLS(attacker_cols),
                    "SELECT s.src, count(*) AS n, sum(s.events) AS e FROM incident_sources s "
-                   "JOIN incidents i ON i.id = s.id WHERE " IN_RANGE " "
+                   "JOIN incidents i ON i.run_id = s.run_id AND i.id = s.id WHERE " IN_RANGE " "
                    "GROUP BY s.src ORDER BY n DESC, e DESC, s.src LIMIT ?5",
                    false, 0, err, errn) ||
         fill_table(q, out, o, "top_victims", false, victim_cols, NCOLS(victim_cols),
                    "SELECT v.dst, count(*) AS n FROM incident_victims v "
-                   "JOIN incidents i ON i.id = v.id WHERE " IN_RANGE " "
+                   "JOIN incidents i ON i.run_id = v.run_id AND i.id = v.id WHERE " IN_RANGE " "
                    "GROUP BY v.dst ORDER BY n DESC, v.dst LIMIT ?5",
                    false, 0, err, errn) ||
         fill_table(q, out, o, "attack_countries", false, country_cols, NCOLS(country_cols),

@@ -53,10 +53,11 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS flows_by_time ON flows(run_id, ts_us);\n"
     /* Version 2: incidents. */
     "CREATE TABLE IF NOT EXISTS incidents(\n"
-    "  id TEXT PRIMARY KEY, run_id INTEGER NOT NULL, type TEXT NOT NULL, entity TEXT NOT NULL,\n"
+    "  id TEXT NOT NULL, run_id INTEGER NOT NULL, type TEXT NOT NULL, entity TEXT NOT NULL,\n"
     "  victims TEXT NOT NULL, start TEXT NOT NULL, detected_at TEXT NOT NULL, end TEXT,\n"
     "  severity TEXT NOT NULL, rule TEXT NOT NULL, peak_pps REAL, peak_bps REAL,\n"
-    "  unique_sources INTEGER, events INTEGER, last_event TEXT NOT NULL);\n"
+    "  unique_sources INTEGER, events INTEGER, last_event TEXT NOT NULL,\n"
+    "  PRIMARY KEY(run_id, id));\n"
     "CREATE INDEX IF NOT EXISTS incidents_by_start ON incidents(start);\n"
     "CREATE INDEX IF NOT EXISTS incidents_open ON incidents(end) WHERE end IS NULL;\n"
     /* Version 3: geography, ports, incidents' sources and victims. */
@@ -68,14 +69,16 @@ static const char schema_sql[] =
     "  dst_port INTEGER NOT NULL, events INTEGER, bytes INTEGER, packets INTEGER,\n"
     "  exact INTEGER, PRIMARY KEY(run_id, minute, proto, dst_port)) WITHOUT ROWID;\n"
     "CREATE TABLE IF NOT EXISTS incident_sources(\n"
-    "  id TEXT NOT NULL, src TEXT NOT NULL, events INTEGER, PRIMARY KEY(id, src)) WITHOUT ROWID;\n"
+    "  run_id INTEGER NOT NULL, id TEXT NOT NULL, src TEXT NOT NULL, events INTEGER,\n"
+    "  PRIMARY KEY(run_id, id, src)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS incident_sources_by_src ON incident_sources(src);\n"
     "CREATE TABLE IF NOT EXISTS incident_victims(\n"
-    "  id TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY(id, dst)) WITHOUT ROWID;\n"
+    "  run_id INTEGER NOT NULL, id TEXT NOT NULL, dst TEXT NOT NULL,\n"
+    "  PRIMARY KEY(run_id, id, dst)) WITHOUT ROWID;\n"
     "CREATE INDEX IF NOT EXISTS incident_victims_by_dst ON incident_victims(dst);\n"
     "CREATE TABLE IF NOT EXISTS incident_events(\n"
     "  id TEXT NOT NULL, event TEXT NOT NULL, event_time TEXT NOT NULL, run_id INTEGER NOT NULL,\n"
-    "  json TEXT NOT NULL, PRIMARY KEY(id, event, event_time)) WITHOUT ROWID;\n";
+    "  json TEXT NOT NULL, PRIMARY KEY(run_id, id, event, event_time)) WITHOUT ROWID;\n";
 
 /* Upserts throughout: a run resumed from a checkpoint rewrites what it wrote
  * after the checkpoint, and must not double it. */
@@ -94,9 +97,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     "INSERT OR REPLACE INTO incident_events VALUES(?1,?2,?3,?4,?5)",
     "INSERT OR REPLACE INTO agg_minute_country VALUES(?1,?2,?3,?4,?5,?6)",
     "INSERT OR REPLACE INTO agg_minute_port VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-    "DELETE FROM incident_sources WHERE id=?1",
-    "INSERT OR REPLACE INTO incident_sources VALUES(?1,?2,?3)",
-    "INSERT OR REPLACE INTO incident_victims VALUES(?1,?2)",
+    "DELETE FROM incident_sources WHERE run_id=?1 AND id=?2",
+    "INSERT OR REPLACE INTO incident_sources VALUES(?1,?2,?3,?4)",
+    "INSERT OR REPLACE INTO incident_victims VALUES(?1,?2,?3)",
 };
 
 struct fw_store {
@@ -163,6 +166,19 @@ static int check_version(fw_store *s, char *err, size_t errn)
     return 0;
 }
 
+static bool has_table(fw_store *s, const char *name)
+{
+    sqlite3_stmt *q;
+    bool found = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1", -1,
+                           &q, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(q) == SQLITE_ROW;
+        sqlite3_finalize(q);
+    }
+    return found;
+}
+
 fw_store *fw_store_open(const char *path, const char *mode, const char *input,
                         const char *options_json, char *err, size_t errn)
 {
@@ -208,7 +224,23 @@ fw_store *fw_store_open_run(const char *path, const char *mode, const char *inpu
      * a dashboard) see committed data meanwhile. */
     if (in_place && exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err, errn))
         goto fail;
-    if (exec(s, "BEGIN IMMEDIATE", err, errn) || exec(s, schema_sql, err, errn))
+    if (exec(s, "BEGIN IMMEDIATE", err, errn))
+        goto fail;
+    /* Version 2 keyed incidents by id alone, so runs over the same input
+     * overwrote each other's: set the old tables aside, to copy from once
+     * schema_sql has made the new ones. */
+    bool rebuild_incidents = s->old_version == 2 && has_table(s, "incidents");
+    if (rebuild_incidents &&
+        exec(s, "DROP INDEX IF EXISTS incidents_by_start; DROP INDEX IF EXISTS incidents_open;"
+                "ALTER TABLE incidents RENAME TO incidents_v2;"
+                "ALTER TABLE incident_events RENAME TO incident_events_v2;", err, errn))
+        goto fail;
+    if (exec(s, schema_sql, err, errn))
+        goto fail;
+    if (rebuild_incidents &&
+        exec(s, "INSERT INTO incidents SELECT * FROM incidents_v2;"
+                "INSERT INTO incident_events SELECT * FROM incident_events_v2;"
+                "DROP TABLE incidents_v2; DROP TABLE incident_events_v2;", err, errn))
         goto fail;
     /* Upgrade: schema_sql creates what a version added as new tables and
      * indexes; columns added to existing tables need ALTER TABLE. */
@@ -529,21 +561,24 @@ int fw_store_incident(fw_store *s, json_t *ev)
     rc |= step(s, q);
     /* Sources (the event's top sources replace the last ones) and victims. */
     q = s->st[ST_INC_SRC_DEL];
-    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 1, s->run_id);
+    sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
     rc |= step(s, q);
     json_t *v;
     size_t i;
     json_array_foreach(json_object_get(ev, "top_sources"), i, v) {
         q = s->st[ST_INC_SRC];
-        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, json_string_value(json_object_get(v, "ip")), -1, SQLITE_STATIC);
-        sqlite3_bind_int64(q, 3, json_integer_value(json_object_get(v, "events")));
+        sqlite3_bind_int64(q, 1, s->run_id);
+        sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, json_string_value(json_object_get(v, "ip")), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 4, json_integer_value(json_object_get(v, "events")));
         rc |= step(s, q);
     }
     json_array_foreach(json_object_get(ev, "victims"), i, v) {
         q = s->st[ST_INC_VIC];
-        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(q, 2, json_string_value(v), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 1, s->run_id);
+        sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, json_string_value(v), -1, SQLITE_STATIC);
         rc |= step(s, q);
     }
     free(text);

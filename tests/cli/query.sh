@@ -189,9 +189,9 @@ per_hour AS (SELECT h, (SELECT count(*) FROM inc, win WHERE julianday(start) >= 
                         AND julianday(start) >= win.lo AND julianday(start) < win.hi) AS n,
                     row_number() OVER (ORDER BY h) - 1 AS x FROM hours),
 bytype AS (SELECT type, count(*) AS n, sum(dur) AS d, sum(events) AS e FROM inc GROUP BY type),
-att AS (SELECT s.src, count(*) AS n, sum(s.events) AS e FROM incident_sources s JOIN inc ON inc.id = s.id
+att AS (SELECT s.src, count(*) AS n, sum(s.events) AS e FROM incident_sources s JOIN inc ON inc.run_id = s.run_id AND inc.id = s.id
         GROUP BY s.src ORDER BY n DESC, e DESC, s.src LIMIT $limit),
-vic AS (SELECT v.dst, count(*) AS n FROM incident_victims v JOIN inc ON inc.id = v.id
+vic AS (SELECT v.dst, count(*) AS n FROM incident_victims v JOIN inc ON inc.run_id = v.run_id AND inc.id = v.id
         GROUP BY v.dst ORDER BY n DESC, v.dst LIMIT $limit),
 ctry AS (SELECT country, sum(labelled_attack) AS n FROM agg_minute_country c, r, rng WHERE c.run_id = r.id
            AND julianday(minute) >= julianday(rng.f) AND julianday(minute) < julianday(rng.t) GROUP BY country),

@@ -141,7 +141,17 @@ static void test_upgrades_version_2(void **state)
         "  bytes INTEGER, bytes_recv INTEGER, packets INTEGER, syn_only INTEGER, tcp INTEGER,"
         "  udp INTEGER, icmp INTEGER, other INTEGER, labelled_attack INTEGER, distinct_src INTEGER,"
         "  distinct_dst INTEGER, PRIMARY KEY(run_id, minute)) WITHOUT ROWID;"
-        "INSERT INTO agg_minute(run_id, minute, events) VALUES(1, '2026-01-01T00:00:00Z', 42);",
+        "INSERT INTO agg_minute(run_id, minute, events) VALUES(1, '2026-01-01T00:00:00Z', 42);"
+        "CREATE TABLE incidents(id TEXT PRIMARY KEY, run_id INTEGER NOT NULL, type TEXT NOT NULL,"
+        "  entity TEXT NOT NULL, victims TEXT NOT NULL, start TEXT NOT NULL, detected_at TEXT NOT NULL,"
+        "  end TEXT, severity TEXT NOT NULL, rule TEXT NOT NULL, peak_pps REAL, peak_bps REAL,"
+        "  unique_sources INTEGER, events INTEGER, last_event TEXT NOT NULL);"
+        "CREATE INDEX incidents_by_start ON incidents(start);"
+        "INSERT INTO incidents VALUES('abc', 1, 'syn_flood', '10.0.1.0/24', '[]',"
+        "  '2026-01-01T00:15:00Z', '2026-01-01T00:15:02Z', NULL, 'low', 'syn_flood', 1, 2, 3, 4, '{}');"
+        "CREATE TABLE incident_events(id TEXT NOT NULL, event TEXT NOT NULL, event_time TEXT NOT NULL,"
+        "  run_id INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY(id, event, event_time)) WITHOUT ROWID;"
+        "INSERT INTO incident_events VALUES('abc', 'start', '2026-01-01T00:15:02Z', 1, '{}');",
         NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
 
@@ -157,6 +167,12 @@ static void test_upgrades_version_2(void **state)
     assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
                                      "('agg_minute_country','agg_minute_port','incidents',"
                                      "'incident_sources','incident_victims')"), 5);
+    /* Incidents kept, now keyed by run and id. */
+    assert_int_equal(query_int(path, "SELECT count(*) FROM incidents WHERE run_id = 1 AND id = 'abc'"), 1);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM incident_events WHERE run_id = 1"), 1);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM pragma_index_list('incidents') "
+                                     "WHERE name = 'incidents_by_start'"), 1);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v2'"), 0);
     /* Opening it again (now version 3) changes nothing. */
     s = fw_store_open(path, "batch", "again.csv", "{}", err, sizeof err);
     assert_non_null(s);
