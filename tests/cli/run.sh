@@ -187,5 +187,29 @@ else
     fail=$((fail + 1)); echo "FAIL detect_flash_crowd_silent"; head -2 fc.jsonl
 fi
 
+# 10. Live input that goes quiet does not stall the watermark: a flood runs to
+#     the end of the input, the pipe stays open 2.5 s without data, and the
+#     incident ends on wall time (its end event comes later in event time than
+#     the last flow); closed at once, it ends exactly at the last flow.
+"$FW" generate --seed 8 --rate 500 --duration 3 --no-attacks --attack syn_flood:2-3:50 --no-faults \
+    -o live.csv 2>/dev/null
+(head -1 live.csv; tail -n +2 live.csv | sort) > live_sorted.csv
+last=$(tail -1 live_sorted.csv | cut -d, -f1)
+(cat live_sorted.csv; sleep 2.5) | "$FW" stream -q --input - --set time.idle_timeout=0.3 \
+    --set incident.cooldown=1 --alerts live.jsonl
+if /usr/bin/python3 - "$last" <<'PY'
+import json, sys
+from datetime import datetime
+last = datetime.fromisoformat(sys.argv[1])
+ends = [json.loads(l) for l in open("live.jsonl") if '"event":"end"' in l]
+t = datetime.fromisoformat(ends[0]["event_time"].rstrip("Z"))
+sys.exit(0 if len(ends) == 1 and (t - last).total_seconds() > 1.0 else 1)
+PY
+then
+    pass=$((pass + 1)); echo "ok   live_idle_moves_watermark"
+else
+    fail=$((fail + 1)); echo "FAIL live_idle_moves_watermark"; cat live.jsonl | cut -c1-200
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
