@@ -57,7 +57,10 @@ cli: $(BUILD)/floodwatch
 xcheck: $(BUILD)/floodwatch
 	FW=$(abspath $(BUILD)/floodwatch) /usr/bin/python3 tests/xcheck/pandas_summary.py
 
-check: unit cli xcheck
+report-test: $(BUILD)/floodwatch
+	FW=$(abspath $(BUILD)/floodwatch) tests/report/run.sh
+
+check: unit cli xcheck report-test
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
@@ -91,7 +94,7 @@ bench: $(BUILD)/floodwatch $(BUILD)/detect_bench
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all unit cli xcheck check asan fuzz bench clean
+.PHONY: all unit cli xcheck report-test check asan fuzz bench clean
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -8,6 +8,7 @@
 #   out/floodwatch.db         the SQLite store (schema: docs/schema.md)
 #   out/summary.json          the batch summary
 #   out/incidents.jsonl       incident events (docs/incidents.md)
+#   out/report.html           the analyst's report of the batch run (docs/report.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -20,3 +21,7 @@ echo
 build/floodwatch stream --input out/network_traffic.csv --alerts out/incidents.jsonl --db out/floodwatch.db
 echo
 build/floodwatch eval --input out/network_traffic.csv --alerts out/incidents.jsonl
+echo
+# The database is new, so run 1 is the batch run (the stream is run 2).
+build/floodwatch report --db out/floodwatch.db --run 1 --labels out/network_traffic.csv -o out/report.html
+echo "open out/report.html in a browser (it works offline)"

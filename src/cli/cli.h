@@ -14,5 +14,6 @@ int fw_cli_batch(int argc, char **argv);
 int fw_cli_stream(int argc, char **argv);
 int fw_cli_eval(int argc, char **argv);
 int fw_cli_query(int argc, char **argv);
+int fw_cli_report(int argc, char **argv);
 
 #endif

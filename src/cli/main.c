@@ -19,6 +19,7 @@ static const struct subcommand subcommands[] = {
     {"stream", fw_cli_stream, "detect attacks in event time; emit incidents as they happen"},
     {"eval", fw_cli_eval, "score incidents against the labels of a traffic log"},
     {"query", fw_cli_query, "ask the store: top talkers, incidents, timeline, summary"},
+    {"report", fw_cli_report, "write the analyst's report of a run: HTML with charts, or Markdown"},
 };
 
 static void usage(FILE *out)

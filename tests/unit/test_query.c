@@ -92,10 +92,11 @@ static const char fixture_sql[] =
     "   '2026-01-01T00:01:02Z', NULL, 'medium', 'udp_flood', 50, 1, 3, 50, '{}'),"
     "  ('C', 2, 'syn_flood', '10.0.2.0/24', '[]', '2026-01-01T00:03:00.5Z',"
     "   '2026-01-01T00:03:02Z', '2026-01-01T00:03:10.5Z', 'low', 'syn_flood', 10, 1, 1, 30, '{}');"
-    "INSERT INTO incident_sources VALUES ('A', '1.1.1.1', 10), ('A', '2.2.2.2', 5),"
-    "  ('B', '1.1.1.1', 3), ('B', '3.3.3.3', 20), ('C', '2.2.2.2', 1), ('d', '1.1.1.1', 99);"
-    "INSERT INTO incident_victims VALUES ('A', '10.0.1.1'), ('A', '10.0.1.2'), ('B', '10.0.1.1'),"
-    "  ('d', '10.0.9.9');";
+    "INSERT INTO incident_sources(run_id, id, src, events) VALUES (2, 'A', '1.1.1.1', 10),"
+    "  (2, 'A', '2.2.2.2', 5), (2, 'B', '1.1.1.1', 3), (2, 'B', '3.3.3.3', 20),"
+    "  (2, 'C', '2.2.2.2', 1), (1, 'd', '1.1.1.1', 99);"
+    "INSERT INTO incident_victims(run_id, id, dst) VALUES (2, 'A', '10.0.1.1'),"
+    "  (2, 'A', '10.0.1.2'), (2, 'B', '10.0.1.1'), (1, 'd', '10.0.9.9');";
 
 static int setup(void **state)
 {
