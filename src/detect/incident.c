@@ -329,6 +329,16 @@ static int cmp_pend(const void *a, const void *b)
     return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
+/* Whether signal g[k]'s address already fired an earlier signal of the
+ * group (a victim fires several rules in one pane). */
+static bool victim_seen(const fw_incidents *m, const struct pend_ref *g, unsigned k)
+{
+    for (unsigned q = 0; q < k; q++)
+        if (fw_addr_eq(&m->pending[g[q].idx].addr, &m->pending[g[k].idx].addr))
+            return true;
+    return false;
+}
+
 /* Open or join the incident of one entity from its signals g[0, n) of this
  * pane (all for the same entity, in arrival order). */
 static void resolve_group(fw_incidents *m, const struct pend_ref *g, unsigned n, int64_t now_us)
@@ -348,10 +358,7 @@ static void resolve_group(fw_incidents *m, const struct pend_ref *g, unsigned n,
     uint64_t uniq = 0;
     for (unsigned k = 0; k < n; k++) {
         const fw_signal *o = &m->pending[g[k].idx];
-        bool again = false;
-        for (unsigned q = 0; q < k && !again; q++)
-            again = fw_addr_eq(&m->pending[g[q].idx].addr, &o->addr);
-        if (again)
+        if (victim_seen(m, g, k))
             continue;
         pps += o->pps;
         bps += o->bps;
@@ -406,10 +413,7 @@ static void resolve_group(fw_incidents *m, const struct pend_ref *g, unsigned n,
          * that fired in this pane. */
         for (unsigned k = 0; k < n; k++) {
             const fw_signal *o = &m->pending[g[k].idx];
-            bool again = false;
-            for (unsigned q = 0; q < k && !again; q++)
-                again = fw_addr_eq(&m->pending[g[q].idx].addr, &o->addr);
-            if (again)
+            if (victim_seen(m, g, k))
                 continue;
             for (unsigned q = 0; q < o->nrecent; q++) {
                 fw_topk_add(&in->top_src, &o->recent_src[q], 1, 0, 0);

@@ -2090,6 +2090,32 @@ static void rows_chart(doc *d, const rp_rows *rows, const char *id, const char *
     free(v);
 }
 
+/* A table of keys (sources or victims) by the number of episodes they were
+ * part of: rank, key, episodes, events. */
+static void episodes_table(doc *d, const fw_report *r, const char *title, const rp_rows *rows,
+                           const char *key, const char *events, const char *none,
+                           const char *note)
+{
+    h3(d, title);
+    if (!r->ninc) {
+        no_incidents_note(d, r);
+        return;
+    }
+    if (!rows->n) {
+        para(d, "note", none);
+        return;
+    }
+    tbl(d, "data", "rlrr", (const char *const[]){"#", key, "episodes", events});
+    for (size_t i = 0; i < rows->n; i++) {
+        const rp_row *x = &rows->v[i];
+        tr(d), tdf(d, "%zu", i + 1), td(d, x->key), td_int(d, x->v[0]), td_int(d, x->v[1]);
+        tr_end(d);
+    }
+    tbl_end(d);
+    if (note)
+        para(d, "note", note);
+}
+
 static void write_top(doc *d, const fw_report *r, const totals *t)
 {
     char a[64];
@@ -2136,40 +2162,14 @@ static void write_top(doc *d, const fw_report *r, const totals *t)
     }
     if (html(d))
         put(d, "</div><div>\n");
-    h3(d, "Attackers by episodes");
-    if (!r->ninc)
-        no_incidents_note(d, r);
-    else if (!r->top_src_ep.n)
-        para(d, "note", "The run's episodes name no sources.");
-    else {
-        tbl(d, "data", "rlrr",
-            (const char *const[]){"#", "source", "episodes", "events (sampled)"});
-        for (size_t i = 0; i < r->top_src_ep.n; i++) {
-            const rp_row *x = &r->top_src_ep.v[i];
-            tr(d), tdf(d, "%zu", i + 1), td(d, x->key), td_int(d, x->v[0]), td_int(d, x->v[1]);
-            tr_end(d);
-        }
-        tbl_end(d);
-        para(d, "note", "An episode keeps its top sources, sampled one flow in sixteen: "
-                        "events are estimates.");
-    }
+    episodes_table(d, r, "Attackers by episodes", &r->top_src_ep, "source", "events (sampled)",
+                   "The run's episodes name no sources.",
+                   "An episode keeps its top sources, sampled one flow in sixteen: events are "
+                   "estimates.");
     if (html(d))
         put(d, "</div><div>\n");
-    h3(d, "Victims by episodes");
-    if (!r->ninc)
-        no_incidents_note(d, r);
-    else if (!r->top_dst_ep.n)
-        para(d, "note", "The run's episodes name no victims.");
-    else {
-        tbl(d, "data", "rlrr",
-            (const char *const[]){"#", "victim", "episodes", "events of those episodes"});
-        for (size_t i = 0; i < r->top_dst_ep.n; i++) {
-            const rp_row *x = &r->top_dst_ep.v[i];
-            tr(d), tdf(d, "%zu", i + 1), td(d, x->key), td_int(d, x->v[0]), td_int(d, x->v[1]);
-            tr_end(d);
-        }
-        tbl_end(d);
-    }
+    episodes_table(d, r, "Victims by episodes", &r->top_dst_ep, "victim",
+                   "events of those episodes", "The run's episodes name no victims.", NULL);
     if (html(d))
         put(d, "</div></div>\n");
     section_end(d);
