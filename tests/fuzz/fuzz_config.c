@@ -4,7 +4,6 @@
  * message or accepted, never crash, and an accepted file's values must stay
  * within their documented ranges (checked by printing and reloading them).
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

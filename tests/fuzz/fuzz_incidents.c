@@ -3,7 +3,6 @@
  * lines (jansson, then every field check).  Any input must be read or
  * refused with a message naming the line, never crash.
  */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
