@@ -2102,7 +2102,7 @@ static void episodes_table(doc *d, const fw_report *r, const char *title, const 
         return;
     }
     if (!rows->n) {
-        para(d, "note", none);
+        para(d, "note", "%s", none);
         return;
     }
     tbl(d, "data", "rlrr", (const char *const[]){"#", key, "episodes", events});
@@ -2113,7 +2113,7 @@ static void episodes_table(doc *d, const fw_report *r, const char *title, const 
     }
     tbl_end(d);
     if (note)
-        para(d, "note", note);
+        para(d, "note", "%s", note);
 }
 
 static void write_top(doc *d, const fw_report *r, const totals *t)
