@@ -653,6 +653,7 @@ static void eval_dst(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
         s.pane_start_us = pane_start_us;
         s.pps = w.pkts / w.secs;
         s.bps = 8.0 * w.bytes / w.secs;
+        s.eps = w.events / w.secs;
         s.unique_sources = (uint64_t)llround(window_unique(d, ds, pane, &w));
         s.window_events = w.events;
         s.recent_src = ds->recent_src;
@@ -722,7 +723,7 @@ static void eval_src(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
     s.by_source = true;
     s.addr = *key;
     s.pane_start_us = pane_start_us;
-    s.pps = events / secs;
+    s.pps = s.eps = events / secs;
     s.window_events = events;
     if (ss->promo >= 0) {
         uint64_t ports[BITS / 64] = {0}, hosts[BITS / 64] = {0};

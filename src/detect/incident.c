@@ -61,7 +61,7 @@ struct incident {
     const char *rule;
     unsigned nparams;
     struct param params[3];
-    double pps, bps, peak_pps, peak_bps, emitted_peak_pps;
+    double pps, bps, eps, peak_pps, peak_bps, peak_eps, emitted_peak_pps;
     uint64_t unique_sources, events;
     unsigned nvictims;
     bool changed;                /* something worth an update since the last event */
@@ -225,7 +225,9 @@ static void emit(fw_incidents *m, struct incident *in, const char *what, int64_t
     json_object_set_new(j, "observed", obs);
     json_object_set_new(j, "pps", json_real(in->pps));
     json_object_set_new(j, "bps", json_real(in->bps));
+    json_object_set_new(j, "eps", json_real(in->eps));
     json_object_set_new(j, "peak_pps", json_real(in->peak_pps));
+    json_object_set_new(j, "peak_eps", json_real(in->peak_eps));
     json_object_set_new(j, "peak_bps", json_real(in->peak_bps));
     json_object_set_new(j, "unique_sources", json_integer((json_int_t)in->unique_sources));
     json_object_set_new(j, "events", json_integer((json_int_t)in->events));
@@ -354,7 +356,7 @@ static void resolve_group(fw_incidents *m, const struct pend_ref *g, unsigned n,
             start = o->pane_start_us;
     }
     /* Volume: summed over distinct victims (a victim fires several rules). */
-    double pps = 0, bps = 0;
+    double pps = 0, bps = 0, eps = 0;
     uint64_t uniq = 0;
     for (unsigned k = 0; k < n; k++) {
         const fw_signal *o = &m->pending[g[k].idx];
@@ -362,6 +364,7 @@ static void resolve_group(fw_incidents *m, const struct pend_ref *g, unsigned n,
             continue;
         pps += o->pps;
         bps += o->bps;
+        eps += o->eps;
         if (o->unique_sources > uniq)
             uniq = o->unique_sources;
     }
@@ -443,6 +446,9 @@ static void resolve_group(fw_incidents *m, const struct pend_ref *g, unsigned n,
         fresh = true;
     }
     in->pps = pps;
+    in->eps = eps;
+    if (eps > in->peak_eps)
+        in->peak_eps = eps;
     in->bps = bps;
     if (pps > in->peak_pps)
         in->peak_pps = pps;

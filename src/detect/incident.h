@@ -56,7 +56,7 @@ typedef struct fw_signal {
         const char *name;
         double threshold, observed;
     } params[3];
-    double pps, bps;           /* over the rule's window */
+    double pps, bps, eps;      /* packets, bits and flow records per second, over the rule's window */
     uint64_t unique_sources;   /* distinct sources in the window (0 for source rules) */
     uint64_t window_events;
     /* The newest flows toward the destination (evidence for a start event);

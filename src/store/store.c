@@ -56,7 +56,7 @@ static const char schema_sql[] =
     "  id TEXT NOT NULL, run_id INTEGER NOT NULL, type TEXT NOT NULL, entity TEXT NOT NULL,\n"
     "  victims TEXT NOT NULL, start TEXT NOT NULL, detected_at TEXT NOT NULL, end TEXT,\n"
     "  severity TEXT NOT NULL, rule TEXT NOT NULL, peak_pps REAL, peak_bps REAL,\n"
-    "  unique_sources INTEGER, events INTEGER, last_event TEXT NOT NULL,\n"
+    "  unique_sources INTEGER, events INTEGER, last_event TEXT NOT NULL, peak_eps REAL,\n"
     "  PRIMARY KEY(run_id, id));\n"
     "CREATE INDEX IF NOT EXISTS incidents_by_start ON incidents(start);\n"
     "CREATE INDEX IF NOT EXISTS incidents_open ON incidents(end) WHERE end IS NULL;\n"
@@ -93,7 +93,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     "INSERT OR REPLACE INTO agg_minute_src VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
     "INSERT INTO flows VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20)",
     "INSERT OR REPLACE INTO dq_counters VALUES(?1,?2,?3,?4)",
-    "INSERT OR REPLACE INTO incidents VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)",
+    "INSERT OR REPLACE INTO incidents VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
     "INSERT OR REPLACE INTO incident_events VALUES(?1,?2,?3,?4,?5)",
     "INSERT OR REPLACE INTO agg_minute_country VALUES(?1,?2,?3,?4,?5,?6)",
     "INSERT OR REPLACE INTO agg_minute_port VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
@@ -238,7 +238,9 @@ fw_store *fw_store_open_run(const char *path, const char *mode, const char *inpu
     if (exec(s, schema_sql, err, errn))
         goto fail;
     if (rebuild_incidents &&
-        exec(s, "INSERT INTO incidents SELECT * FROM incidents_v2;"
+        exec(s, "INSERT INTO incidents(id, run_id, type, entity, victims, start, detected_at, end,"
+                "  severity, rule, peak_pps, peak_bps, unique_sources, events, last_event)"
+                " SELECT * FROM incidents_v2;"
                 "INSERT INTO incident_events SELECT * FROM incident_events_v2;"
                 "DROP TABLE incidents_v2; DROP TABLE incident_events_v2;", err, errn))
         goto fail;
@@ -551,6 +553,7 @@ int fw_store_incident(fw_store *s, json_t *ev)
     sqlite3_bind_int64(q, 13, json_integer_value(json_object_get(ev, "unique_sources")));
     sqlite3_bind_int64(q, 14, json_integer_value(json_object_get(ev, "events")));
     sqlite3_bind_text(q, 15, text, -1, SQLITE_STATIC);
+    sqlite3_bind_double(q, 16, json_number_value(json_object_get(ev, "peak_eps")));
     int rc = step(s, q);
     q = s->st[ST_INC_EV];
     sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
