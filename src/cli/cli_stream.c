@@ -57,7 +57,8 @@ static const char usage_text[] =
     "  --set SECTION.KEY=V   override one setting (repeatable)\n"
     "  --print-config        print every setting with its value and meaning, and exit\n"
     "  --checkpoint DIR      save state there and resume from it after a restart\n"
-    "  --checkpoint-every S  seconds of event time between checkpoints (default 60)\n"
+    "  --checkpoint-every S  seconds of event time between checkpoints, or between\n"
+    "                        database commits without --checkpoint (default 60)\n"
     "  --stats PATH          write run statistics (counts, throughput, latency) as JSON\n"
     "  -q, --quiet           no summary on stderr\n"
     "  -h, --help            this text\n";
@@ -96,6 +97,7 @@ struct stream {
     size_t nlat, clat;
     double last_arrival_wall;      /* live mode: for idle watermark */
     double load_s, sort_s, process_s; /* where the time went */
+    int64_t next_commit_us;        /* without checkpoints: next periodic commit */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -539,6 +541,27 @@ static void live_idle(void *ctx)
     fw_engine_idle(&s->e, t);
 }
 
+/* Without checkpoints, commit the store every --checkpoint-every seconds of
+ * event time anyway, so readers see a long-running stream's results. */
+static void maybe_commit(struct stream *s, int64_t ts_us)
+{
+    if (!s->store || s->ckpt_dir)
+        return;
+    int64_t every = (int64_t)(s->ckpt_every_s * FW_US_PER_S);
+    if (s->next_commit_us == 0) {
+        s->next_commit_us = (fw_floor_div(ts_us, every) + 1) * every;
+        return;
+    }
+    if (ts_us < s->next_commit_us)
+        return;
+    char err[512];
+    if (fw_store_commit_point(s->store, err, sizeof err)) {
+        fw_err("%s", err);
+        s->failed = 1;
+    }
+    s->next_commit_us = (fw_floor_div(ts_us, every) + 1) * every;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -693,6 +716,8 @@ int fw_cli_stream(int argc, char **argv)
         while (!stop_requested && !s.failed && (rc = fw_source_next(src, &rec, err, sizeof err)) == 1) {
             s.push_wall = s.last_arrival_wall = wall_s();
             fw_engine_push(&s.e, &rec);
+            if (!(rec.faults & fw_quarantine_mask()))
+                maybe_commit(&s, rec.flow.ts_us);
         }
         if (rc < 0) {
             fw_err("%s", err);
@@ -767,6 +792,7 @@ int fw_cli_stream(int argc, char **argv)
                 fw_engine_note_quarantine(&s.e, r->flow.ts_us); /* counted when read */
             else
                 fw_engine_push_hashed(&s.e, &r->flow, r->faults, r->hash, r->line);
+            maybe_commit(&s, r->flow.ts_us);
         }
         s.process_s = wall_s() - start_wall;
         free(rp.recs);

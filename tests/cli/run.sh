@@ -211,5 +211,21 @@ else
     fail=$((fail + 1)); echo "FAIL live_idle_moves_watermark"; cat live.jsonl | cut -c1-200
 fi
 
+# 11. A running stream commits as event time passes, without checkpoints: a
+#     reader sees minutes while it still runs.
+( (head -1 live_sorted.csv; tail -n +2 live_sorted.csv | head -40000); sleep 3;
+  tail -n +40002 live_sorted.csv ) |
+    "$FW" stream -q --input - --db running.db --alerts /dev/null --checkpoint-every 30 &
+spid=$!
+sleep 2
+during=$(sqlite3 running.db "SELECT count(*) FROM agg_minute" 2>/dev/null || echo 0)
+wait $spid
+after=$(sqlite3 running.db "SELECT count(*) FROM agg_minute")
+if [ "${during:-0}" -ge 1 ] && [ "$after" -gt "$during" ]; then
+    pass=$((pass + 1)); echo "ok   stream_commits_while_running ($during then $after minutes)"
+else
+    fail=$((fail + 1)); echo "FAIL stream_commits_while_running ($during then $after minutes)"
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
