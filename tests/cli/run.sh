@@ -227,5 +227,22 @@ else
     fail=$((fail + 1)); echo "FAIL stream_commits_while_running ($during then $after minutes)"
 fi
 
+# 12. The hook gets every incident event, in order, as the alerts file does;
+#     a failing hook is counted and reported, and detection goes on.
+"$FW" stream -q --input s.csv --alerts hooked.jsonl --hook 'cat >> hook.out'
+if cmp -s hooked.jsonl hook.out && [ "$(wc -l < hook.out)" -ge 4 ]; then
+    pass=$((pass + 1)); echo "ok   stream_hook"
+else
+    fail=$((fail + 1)); echo "FAIL stream_hook"
+fi
+"$FW" stream --input s.csv --alerts failhook.jsonl --hook 'exit 3' > /dev/null 2> failhook.err
+rc=$?
+if [ "$rc" = 0 ] && cmp -s failhook.jsonl hooked.jsonl &&
+   grep -q "hook 'exit 3' failed $(wc -l < hooked.jsonl) times" failhook.err; then
+    pass=$((pass + 1)); echo "ok   stream_hook_failure_counted"
+else
+    fail=$((fail + 1)); echo "FAIL stream_hook_failure_counted (exit $rc)"; cat failhook.err
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
