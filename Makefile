@@ -3,6 +3,7 @@
 #   make            build/floodwatch
 #   make check      unit tests (cmocka), golden CLI tests, pandas cross-check
 #   make asan       the same suite under AddressSanitizer + UBSan (build-asan/)
+#   make tsan       the parallel decoding under ThreadSanitizer (build-tsan/)
 #   make fuzz       libFuzzer targets, short run (clang)
 #   make bench      benchmarks (bench/run.sh)
 #
@@ -66,6 +67,11 @@ asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" unit cli
 
+tsan:
+	$(MAKE) BUILD=build-tsan CC=clang OPT="-O1 -g -fsanitize=thread" LDFLAGS="-fsanitize=thread" \
+	  build-tsan/floodwatch
+	FW=$(abspath build-tsan/floodwatch) tests/cli/tsan.sh
+
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c
 	@mkdir -p build-fuzz
@@ -92,9 +98,9 @@ bench: $(BUILD)/floodwatch $(BUILD)/detect_bench
 	bench/stream.sh
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-tsan build-fuzz
 
-.PHONY: all unit cli xcheck report-test check asan fuzz bench clean
+.PHONY: all unit cli xcheck report-test check asan tsan fuzz bench clean
 .SECONDARY:
 
 -include $(LIB_OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

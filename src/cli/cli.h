@@ -16,4 +16,9 @@ int fw_cli_eval(int argc, char **argv);
 int fw_cli_query(int argc, char **argv);
 int fw_cli_report(int argc, char **argv);
 
+/* Shared by the subcommands: the default number of decoding threads (the
+ * CPUs online, at most 8), and parsing --threads (1 to 64).  0 or -1. */
+unsigned fw_default_threads(void);
+int fw_parse_threads(const char *s, unsigned *out);
+
 #endif

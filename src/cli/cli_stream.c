@@ -52,6 +52,8 @@ static const char usage_text[] =
     "  --speed N|max         replay at N times real time, or as fast as possible (default max)\n"
     "  --disorder SECONDS    replay with arrival shuffled by up to SECONDS (watermark test)\n"
     "  --seed N              seed of --disorder (default 1)\n"
+    "  --threads N           decode a replayed file on N threads (default: the CPUs,\n"
+    "                        at most 8); results are the same\n"
     "  --live                process a file in arrival order, as standard input is\n"
     "  --config FILE         detection settings (INI; see --print-config)\n"
     "  --set SECTION.KEY=V   override one setting (repeatable)\n"
@@ -83,6 +85,7 @@ struct stream {
     uint64_t seed;
     bool live, quiet, measure;
     double ckpt_every_s;
+    unsigned threads;
     fw_config cfg;
 
     FILE *alerts, *late;
@@ -296,7 +299,7 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
         }
         struct rrec *r = &rp->recs[rp->n++];
         r->flow = rec.flow;
-        r->hash = fw_record_hash(rec.raw, rec.raw_n);
+        r->hash = rec.hash ? rec.hash : fw_record_hash(rec.raw, rec.raw_n);
         r->line = rec.line;
         r->faults = rec.faults;
     }
@@ -438,6 +441,7 @@ static int parse_args(struct stream *s, int argc, char **argv, int *exit_now)
         {"checkpoint", required_argument, NULL, 'C'},
         {"checkpoint-every", required_argument, NULL, 'E'},
         {"stats", required_argument, NULL, 'T'},   {"quiet", no_argument, NULL, 'q'},
+        {"threads", required_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     char err[512], *end;
@@ -500,6 +504,12 @@ static int parse_args(struct stream *s, int argc, char **argv, int *exit_now)
             break;
         case 'T': s->stats_path = optarg; s->measure = true; break;
         case 'q': s->quiet = true; break;
+        case 'j':
+            if (fw_parse_threads(optarg, &s->threads)) {
+                fprintf(stderr, "floodwatch stream: --threads '%s': expected 1 to 64\n", optarg);
+                return 2;
+            }
+            break;
         case 'h': fputs(usage_text, stdout); *exit_now = 1; return 0;
         default: fputs(usage_text, stderr); return 2;
         }
@@ -612,7 +622,8 @@ static void write_stats(struct stream *s, double elapsed)
 
 int fw_cli_stream(int argc, char **argv)
 {
-    struct stream s = {.alerts_path = "-", .ckpt_every_s = 60, .seed = 1};
+    struct stream s = {.alerts_path = "-", .ckpt_every_s = 60, .seed = 1,
+                       .threads = fw_default_threads()};
     fw_config_defaults(&s.cfg);
     int exit_now = 0, rc = parse_args(&s, argc, argv, &exit_now);
     if (rc || exit_now)
@@ -726,7 +737,8 @@ int fw_cli_stream(int argc, char **argv)
         stopped = stop_requested != 0;
     } else {
         struct replay rp = {0};
-        if (replay_load(&s, src, &rp, err, sizeof err)) {
+        if (fw_source_set_threads(src, s.threads, err, sizeof err) ||
+            replay_load(&s, src, &rp, err, sizeof err)) {
             fw_err("%s", err);
             free(rp.recs);
             free(rp.order);

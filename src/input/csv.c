@@ -83,6 +83,12 @@ void fw_csv_close(fw_csv *r)
 
 uint64_t fw_csv_offset(const fw_csv *r) { return r->consumed; }
 
+void fw_csv_set_position(fw_csv *r, uint64_t offset, uint64_t lines)
+{
+    r->consumed = offset;
+    r->line = lines;
+}
+
 void fw_csv_set_idle(fw_csv *r, int timeout_ms, void (*idle)(void *ctx), void *ctx)
 {
     r->idle_ms = r->fd >= 0 ? timeout_ms : 0;
@@ -90,6 +96,7 @@ void fw_csv_set_idle(fw_csv *r, int timeout_ms, void (*idle)(void *ctx), void *c
     r->idle_ctx = ctx;
 }
 uint64_t fw_csv_blank_lines(const fw_csv *r) { return r->blank; }
+uint64_t fw_csv_line(const fw_csv *r) { return r->line; }
 const char *fw_csv_name(const fw_csv *r) { return r->name; }
 
 /* Read more input, keeping data[pos, end).  Returns 1 if bytes were added,

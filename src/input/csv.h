@@ -60,8 +60,15 @@ int fw_csv_next(fw_csv *r, fw_csv_row *row);
  * waiting (a quiet source must not stall the watermark).  fd readers only. */
 void fw_csv_set_idle(fw_csv *r, int timeout_ms, void (*idle)(void *ctx), void *ctx);
 
+/* Start counting from a place in a larger input: offset bytes and lines
+ * already before this reader's first byte (a range of a file read in
+ * parallel).  Call before the first fw_csv_next. */
+void fw_csv_set_position(fw_csv *r, uint64_t offset, uint64_t lines);
+
 /* Bytes of input consumed so far (for progress). */
 uint64_t fw_csv_offset(const fw_csv *r);
+/* Lines consumed so far (physical lines, blank ones included). */
+uint64_t fw_csv_line(const fw_csv *r);
 /* Blank lines skipped so far. */
 uint64_t fw_csv_blank_lines(const fw_csv *r);
 const char *fw_csv_name(const fw_csv *r);

@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "input/csv.h"
+#include "input/parallel.h"
 #include "input/source.h"
 
 struct fw_source {
@@ -19,6 +20,7 @@ struct fw_source {
     fw_csv *csv;
     fw_seed_schema schema;
     uint64_t empty[FW_COL_COUNT];
+    fw_par *par;     /* decoding on several threads, or NULL */
 };
 
 static bool looks_binary(const fw_csv_row *h)
@@ -106,6 +108,7 @@ void fw_source_close(fw_source *s)
 {
     if (!s)
         return;
+    fw_par_stop(s->par);
     fw_csv_close(s->csv);
     if (s->own_fd && s->fd >= 0)
         close(s->fd);
@@ -113,8 +116,19 @@ void fw_source_close(fw_source *s)
     free(s);
 }
 
+int fw_source_set_threads(fw_source *s, unsigned nthreads, char *err, size_t errn)
+{
+    if (nthreads < 2 || s->fd < 0 || !s->size || s->par)
+        return 0;
+    s->par = fw_par_start(s->fd, s->name, s->size, fw_csv_offset(s->csv), fw_csv_line(s->csv),
+                          &s->schema, nthreads, s->empty, err, errn);
+    return s->par ? 0 : -1;
+}
+
 int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
 {
+    if (s->par)
+        return fw_par_next(s->par, rec, err, errn);
     fw_csv_row row;
     int rc = fw_csv_next(s->csv, &row);
     if (rc < 0) {
@@ -129,6 +143,7 @@ int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
     rec->raw = row.raw;
     rec->raw_n = row.raw_n;
     rec->line = row.line;
+    rec->hash = 0;
     return 1;
 }
 
@@ -139,7 +154,14 @@ void fw_source_set_idle(fw_source *s, int timeout_ms, void (*idle)(void *ctx), v
 
 const fw_seed_schema *fw_source_schema(const fw_source *s) { return &s->schema; }
 const uint64_t *fw_source_empty(const fw_source *s) { return s->empty; }
-uint64_t fw_source_offset(const fw_source *s) { return fw_csv_offset(s->csv); }
-uint64_t fw_source_blank_lines(const fw_source *s) { return fw_csv_blank_lines(s->csv); }
+uint64_t fw_source_offset(const fw_source *s)
+{
+    return s->par ? fw_par_offset(s->par) : fw_csv_offset(s->csv);
+}
+
+uint64_t fw_source_blank_lines(const fw_source *s)
+{
+    return fw_csv_blank_lines(s->csv) + (s->par ? fw_par_blank_lines(s->par) : 0);
+}
 uint64_t fw_source_size(const fw_source *s) { return s->size; }
 const char *fw_source_name(const fw_source *s) { return s->name; }

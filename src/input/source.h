@@ -25,6 +25,8 @@ typedef struct fw_record {
     const char *raw; /* the record text; valid until the next call */
     size_t raw_n;
     uint64_t line;
+    uint64_t hash;   /* fw_record_hash(raw) when already computed (parallel
+                      * decoding, rows without quarantine faults), else 0 */
 } fw_record;
 
 /* Open path ("-" for standard input).  Returns NULL with a message in err. */
@@ -35,6 +37,11 @@ void fw_source_close(fw_source *s);
 
 /* 1 and a record, 0 at the end, -1 on a read error (message in err). */
 int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn);
+
+/* Decode a regular file's remaining rows on nthreads threads (> 1), handed
+ * out in file order, identical to a sequential read.  A no-op (returning 0)
+ * for standard input or memory; -1 with a message if threads cannot start. */
+int fw_source_set_threads(fw_source *s, unsigned nthreads, char *err, size_t errn);
 
 /* Live input: call idle(ctx) every timeout_ms without input. */
 void fw_source_set_idle(fw_source *s, int timeout_ms, void (*idle)(void *ctx), void *ctx);

@@ -129,14 +129,17 @@ enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec)
     if (e->chunk && !(rec->faults & e->clean.qmask)) {
         struct fw_engine_pending *p = &e->pend[e->npend++];
         p->flow = rec->flow;
-        p->hash = fw_record_hash(rec->raw, rec->raw_n);
+        p->hash = rec->hash ? rec->hash : fw_record_hash(rec->raw, rec->raw_n);
         p->line = rec->line;
         p->faults = rec->faults;
         if (e->npend == e->chunk)
             drain(e);
         return FW_ACCEPT; /* provisional: judged when the chunk drains */
     }
-    enum fw_verdict v = fw_clean(&e->clean, &rec->flow, rec->faults, rec->raw, rec->raw_n, rec->line);
+    enum fw_verdict v =
+        rec->hash ? fw_clean_hashed(&e->clean, &rec->flow, rec->faults, rec->hash, rec->raw,
+                                    rec->raw_n, rec->line)
+                  : fw_clean(&e->clean, &rec->flow, rec->faults, rec->raw, rec->raw_n, rec->line);
     if (v == FW_LATE && e->sinks.late)
         e->sinks.late(e->sinks.ctx, &rec->flow, rec->line);
     if (v == FW_ACCEPT)

@@ -273,5 +273,56 @@ else
     fail=$((fail + 1)); echo "FAIL stream_speed_paces_replay ($t0 .. $t1)"
 fi
 
+# 14. Decoding on several threads gives exactly what one thread gives: the
+#     summary, every stored table and the alerts, on the seed file and on a
+#     file with blank lines, a quoted field spanning lines and escaped quotes
+#     after the first 4 MiB cut, and a stray quote before it (which misleads
+#     the cut's quote count, so that the sequential fallback must take over);
+#     and on a file with a record over 1 MiB in its last range.
+"$FW" generate --seed 3 --duration 45 --rate 500 --no-attacks --attack syn_flood:10-14:40 -o pt.csv 2>/dev/null
+/usr/bin/python3 - <<'PY'
+lines = open("pt.csv").read().split("\n")
+out, size = [lines[0]], len(lines[0]) + 1
+multi = False
+for i, r in enumerate(l for l in lines[1:] if l):
+    if i == 100 and '"' not in r:
+        r = r.replace(",", ',cor"rupted', 1)
+    elif not multi and size > 5_000_000:
+        p = r.split(",")
+        p[22] = '"agent\nwith a newline, and ""quotes"""'
+        r, multi = ",".join(p), True
+    out.append(r)
+    if i % 50000 == 7:
+        out.append("")
+    size += len(out[-1]) + 1
+open("pt_nasty.csv", "w").write("\n".join(out) + "\n")
+# A clean file but for a record over 1 MiB in its last range, rows after it.
+clean = [l for l in lines if l]
+clean.insert(len(clean) - 50, "x," + "y" * (1 << 20) + ",z")
+open("pt_long.csv", "w").write("\n".join(clean) + "\n")
+PY
+same_threads() {
+    local f=$1 t ok=1
+    for t in 1 2 4; do
+        rm -f "th$t.db"
+        "$FW" batch -q --db "th$t.db" --threads $t --summary "th$t.json" "$f" 2> /dev/null || ok=0
+        sed -i '/"db":/d' "th$t.json"
+        "$FW" stream -q --input "$f" --threads $t --alerts "th$t.jsonl" || ok=0
+    done
+    for t in 2 4; do
+        cmp -s th1.json "th$t.json" && cmp -s th1.jsonl "th$t.jsonl" && same_tables th1.db "th$t.db" &&
+            [ "$(sqlite3 th1.db 'SELECT line, reasons, raw FROM quarantine ORDER BY line' | md5sum)" = \
+              "$(sqlite3 "th$t.db" 'SELECT line, reasons, raw FROM quarantine ORDER BY line' | md5sum)" ] || ok=0
+    done
+    [ $ok = 1 ]
+}
+for f in seed.csv pt_nasty.csv pt_long.csv; do
+    if same_threads "$f"; then
+        pass=$((pass + 1)); echo "ok   threads_identical_$f"
+    else
+        fail=$((fail + 1)); echo "FAIL threads_identical_$f"
+    fi
+done
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

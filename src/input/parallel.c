@@ -1,0 +1,371 @@
+/* parallel.c - decoding a file on several threads, in file order (see parallel.h). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#include "clean/clean.h"
+#include "core/log.h"
+#include "input/csv.h"
+#include "input/parallel.h"
+
+#define RANGE_BYTES (4u << 20)
+#define AHEAD 3 /* ranges a worker may decode beyond the consumer's, per thread */
+
+struct range {
+    uint64_t start, end;        /* bytes [start, end) of the file */
+    uint64_t lines_before;      /* physical lines before start */
+    char *buf;                  /* the bytes */
+    fw_csv *csv;                /* kept open: a record's raw text may live in it */
+    fw_record *recs;
+    size_t nrec, cap;
+    uint64_t empty[FW_COL_COUNT];
+    uint64_t blank;
+    int state;                  /* 0 waiting, 1 being decoded, 2 done */
+    int err;                    /* errno of a failed read */
+    bool clean_end;             /* its last record ends at a newline with no CSV error */
+    bool stopped;               /* decoding stopped at its last record (over-long) */
+    /* Where the last record began, and the counts before it: where a
+     * sequential read takes over if the range does not end cleanly. */
+    uint64_t last_off, last_line, last_blank;
+    uint64_t last_empty[FW_COL_COUNT];
+};
+
+struct fw_par {
+    int fd;
+    const char *name;
+    const fw_seed_schema *schema;
+    struct range *r;
+    size_t nr;
+    size_t next_take;           /* the next range a worker decodes */
+    size_t cur, pos;            /* the consumer: range and record */
+    pthread_t *th;
+    unsigned nth;               /* threads started (the main thread's to join) */
+    size_t ahead;               /* ranges decoded ahead of the consumer, at most */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+    uint64_t *empty;            /* the source's empty-field counts */
+    uint64_t blank;             /* blank lines of the ranges handed out */
+    uint64_t offset;            /* bytes handed out (progress) */
+    fw_csv *seq;                /* sequential reader after an untrusted boundary */
+};
+
+/* ---- cutting the file --------------------------------------------------- */
+
+static inline unsigned popcount16(unsigned x)
+{
+    x -= (x >> 1) & 0x5555u;
+    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
+    x = (x + (x >> 4)) & 0x0f0fu;
+    return (x + (x >> 8)) & 0x1fu;
+}
+
+/*
+ * Cut [start, size) into ranges of about RANGE_BYTES ending after a newline
+ * outside quotes (quote parity counted from start, which is a record start).
+ * Reads the file once, 16 bytes a step.  Returns the number of ranges, or
+ * -1 on a read error.
+ */
+static long cut(int fd, uint64_t size, uint64_t start, uint64_t lines_before, struct range **out)
+{
+    size_t cap = (size_t)((size - start) / RANGE_BYTES + 2), n = 0;
+    struct range *r = fw_xcalloc(cap, sizeof *r);
+    char *blk = fw_xmalloc(1u << 20);
+    uint64_t off = start, lines = lines_before, rstart = start, rlines = lines_before;
+    uint64_t next = start + RANGE_BYTES;
+    unsigned parity = 0;
+    while (off < size) {
+        ssize_t got = pread(fd, blk, 1u << 20, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            free(blk);
+            free(r);
+            return -1;
+        }
+        size_t i = 0, g = (size_t)got;
+        while (i < g) {
+            /* Far from the next cut: count quotes and newlines in bulk. */
+            if (off + i + 16 <= next && i + 16 <= g) {
+#ifdef __SSE2__
+                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(blk + i));
+                unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+                unsigned nl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
+                parity ^= popcount16(q) & 1;
+                lines += popcount16(nl);
+                i += 16;
+                continue;
+#endif
+            }
+            char c = blk[i++];
+            if (c == '"')
+                parity ^= 1;
+            else if (c == '\n') {
+                lines++;
+                if (off + i >= next && !parity && off + i < size) {
+                    if (n + 1 >= cap) {
+                        cap *= 2;
+                        r = fw_xrealloc(r, cap * sizeof *r);
+                    }
+                    memset(&r[n], 0, sizeof r[n]);
+                    r[n].start = rstart;
+                    r[n].end = off + i;
+                    r[n].lines_before = rlines;
+                    n++;
+                    rstart = off + i;
+                    rlines = lines;
+                    next = rstart + RANGE_BYTES;
+                }
+            }
+        }
+        off += (uint64_t)got;
+    }
+    if (rstart < size) {
+        if (n + 1 >= cap)
+            r = fw_xrealloc(r, ++cap * sizeof *r);
+        memset(&r[n], 0, sizeof r[n]);
+        r[n].start = rstart;
+        r[n].end = size;
+        r[n].lines_before = rlines;
+        n++;
+    }
+    free(blk);
+    *out = r;
+    return (long)n;
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static void decode_range(fw_par *p, struct range *r)
+{
+    size_t n = (size_t)(r->end - r->start);
+    r->buf = fw_xmalloc(n ? n : 1);
+    size_t have = 0;
+    while (have < n) {
+        ssize_t got = pread(p->fd, r->buf + have, n - have, (off_t)(r->start + have));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            r->err = got < 0 ? errno : EIO;
+            return;
+        }
+        have += (size_t)got;
+    }
+    r->csv = fw_csv_open_mem(r->buf, n, p->name, 0);
+    fw_csv_set_position(r->csv, r->start, r->lines_before);
+    fw_faults qmask = fw_quarantine_mask();
+    fw_csv_row row;
+    int last_error = 0;
+    for (;;) {
+        uint64_t off = fw_csv_offset(r->csv), line = fw_csv_line(r->csv);
+        uint64_t blank = fw_csv_blank_lines(r->csv);
+        uint64_t empty[FW_COL_COUNT];
+        memcpy(empty, r->empty, sizeof empty);
+        if (fw_csv_next(r->csv, &row) != 1)
+            break;
+        r->last_off = off;
+        r->last_line = line;
+        r->last_blank = blank;
+        memcpy(r->last_empty, empty, sizeof empty);
+        if (r->nrec == r->cap) {
+            r->cap = r->cap ? 2 * r->cap : 16384;
+            r->recs = fw_xrealloc(r->recs, r->cap * sizeof *r->recs);
+        }
+        fw_record *rec = &r->recs[r->nrec++];
+        rec->faults = fw_seed_decode(p->schema, &row, &rec->flow, r->empty);
+        if (memchr(row.raw, 0, row.raw_n))
+            rec->faults |= FW_BIT(FW_R_CSV_MALFORMED);
+        rec->raw = row.raw;
+        rec->raw_n = row.raw_n;
+        rec->line = row.line;
+        rec->hash = rec->faults & qmask ? 0 : fw_record_hash(row.raw, row.raw_n);
+        last_error = row.error;
+        if (row.error == FW_CSV_ETOOLONG) {
+            r->stopped = true; /* its raw head is in the reader's scratch: left to a sequential read */
+            break;
+        }
+    }
+    r->blank = fw_csv_blank_lines(r->csv);
+    r->clean_end = !last_error && n && r->buf[n - 1] == '\n';
+}
+
+static void *worker(void *arg)
+{
+    fw_par *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stop && p->next_take < p->nr && p->next_take >= p->cur + p->ahead)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (p->stop || p->next_take >= p->nr)
+            break;
+        struct range *r = &p->r[p->next_take++];
+        r->state = 1;
+        pthread_mutex_unlock(&p->mu);
+        decode_range(p, r);
+        pthread_mutex_lock(&p->mu);
+        r->state = 2;
+        pthread_cond_broadcast(&p->cv);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, uint64_t lines_before,
+                     const fw_seed_schema *schema, unsigned nthreads, uint64_t *empty, char *err,
+                     size_t errn)
+{
+    fw_par *p = fw_xcalloc(1, sizeof *p);
+    p->fd = fd;
+    p->name = name;
+    p->schema = schema;
+    p->empty = empty;
+    p->offset = start;
+    long n = cut(fd, size, start, lines_before, &p->r);
+    if (n < 0) {
+        snprintf(err, errn, "%s: read error: %s", name, strerror(errno ? errno : EIO));
+        free(p);
+        return NULL;
+    }
+    p->nr = (size_t)n;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->ahead = (size_t)AHEAD * nthreads; /* set before any worker reads it */
+    p->th = fw_xcalloc(nthreads, sizeof *p->th);
+    for (unsigned i = 0; i < nthreads; i++) {
+        if (pthread_create(&p->th[i], NULL, worker, p)) {
+            snprintf(err, errn, "%s: cannot start a decoding thread", name);
+            fw_par_stop(p);
+            return NULL;
+        }
+        p->nth++;
+    }
+    return p;
+}
+
+static void free_range(struct range *r)
+{
+    fw_csv_close(r->csv);
+    free(r->buf);
+    free(r->recs);
+    r->csv = NULL;
+    r->buf = NULL;
+    r->recs = NULL;
+}
+
+int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
+{
+    if (p->seq) {
+        fw_csv_row row;
+        int rc = fw_csv_next(p->seq, &row);
+        if (rc < 0) {
+            snprintf(err, errn, "%s: read error: %s", p->name, strerror(errno));
+            return -1;
+        }
+        if (rc == 0)
+            return 0;
+        rec->faults = fw_seed_decode(p->schema, &row, &rec->flow, p->empty);
+        if (memchr(row.raw, 0, row.raw_n))
+            rec->faults |= FW_BIT(FW_R_CSV_MALFORMED);
+        rec->raw = row.raw;
+        rec->raw_n = row.raw_n;
+        rec->line = row.line;
+        rec->hash = 0;
+        return 1;
+    }
+    for (;;) {
+        if (p->cur >= p->nr)
+            return 0;
+        struct range *r = &p->r[p->cur];
+        if (p->pos == 0) {
+            /* Under the lock: it orders the worker's writes before our reads. */
+            pthread_mutex_lock(&p->mu);
+            while (r->state != 2)
+                pthread_cond_wait(&p->cv, &p->mu);
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (r->err) {
+            snprintf(err, errn, "%s: read error: %s", p->name, strerror(r->err));
+            return -1;
+        }
+        /* The last record of a range is trusted only if the range ends
+         * cleanly (or is the file's last); otherwise read on sequentially
+         * from that record, so the result is what a sequential read gives. */
+        bool trust_all = !r->stopped && (r->clean_end || p->cur + 1 == p->nr);
+        size_t trusted = trust_all || !r->nrec ? r->nrec : r->nrec - 1;
+        if (p->pos < trusted) {
+            *rec = r->recs[p->pos++];
+            return 1;
+        }
+        if (!trust_all) {
+            uint64_t from = r->nrec ? r->last_off : r->start;
+            uint64_t line = r->nrec ? r->last_line : r->lines_before;
+            if (r->nrec) {
+                for (unsigned c = 0; c < FW_COL_COUNT; c++)
+                    p->empty[c] += r->last_empty[c];
+                p->blank += r->last_blank;
+            }
+            pthread_mutex_lock(&p->mu);
+            p->stop = true;
+            pthread_cond_broadcast(&p->cv);
+            pthread_mutex_unlock(&p->mu);
+            for (unsigned i = 0; i < p->nth; i++)
+                pthread_join(p->th[i], NULL);
+            p->nth = 0;
+            for (size_t k = 0; k < p->nr; k++)
+                free_range(&p->r[k]);
+            p->cur = p->nr;
+            if (lseek(p->fd, (off_t)from, SEEK_SET) < 0) {
+                snprintf(err, errn, "%s: cannot seek: %s", p->name, strerror(errno));
+                return -1;
+            }
+            p->seq = fw_csv_open_fd(p->fd, p->name, 0);
+            fw_csv_set_position(p->seq, from, line);
+            return fw_par_next(p, rec, err, errn);
+        }
+        /* Range done: account for it and move on. */
+        for (unsigned c = 0; c < FW_COL_COUNT; c++)
+            p->empty[c] += r->empty[c];
+        p->blank += r->blank;
+        p->offset = r->end;
+        free_range(r);
+        pthread_mutex_lock(&p->mu);
+        p->cur++;
+        p->pos = 0;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+uint64_t fw_par_offset(const fw_par *p) { return p->seq ? fw_csv_offset(p->seq) : p->offset; }
+
+uint64_t fw_par_blank_lines(const fw_par *p)
+{
+    return p->blank + (p->seq ? fw_csv_blank_lines(p->seq) : 0);
+}
+
+void fw_par_stop(fw_par *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned i = 0; i < p->nth; i++)
+        pthread_join(p->th[i], NULL);
+    for (size_t k = 0; k < p->nr; k++)
+        free_range(&p->r[k]);
+    fw_csv_close(p->seq);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->th);
+    free(p->r);
+    free(p);
+}

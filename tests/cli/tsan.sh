@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# ThreadSanitizer over the parallel decoding: batch and stream on 2 and 4
+# threads, on a generated file large enough for several ranges, must report
+# no data race (halt_on_error makes a race fail the run).  FW names a binary
+# built with -fsanitize=thread (make tsan builds build-tsan/floodwatch).
+set -uo pipefail
+FW=${FW:?FW must name a ThreadSanitizer build}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export TSAN_OPTIONS="halt_on_error=1 exitcode=66"
+pass=0 fail=0
+"$FW" generate --seed 4 --duration 40 --rate 500 --no-attacks --attack udp_flood:10-14:40 \
+    -o "$tmp/t.csv" 2>/dev/null
+for t in 2 4; do
+    if "$FW" batch -q --db "$tmp/t$t.db" --threads $t --summary "$tmp/t$t.json" "$tmp/t.csv" 2>"$tmp/err" &&
+       "$FW" stream -q --input "$tmp/t.csv" --threads $t --alerts /dev/null 2>>"$tmp/err"; then
+        pass=$((pass + 1)); echo "ok   tsan_threads_$t"
+    else
+        fail=$((fail + 1)); echo "FAIL tsan_threads_$t"; grep -A20 "ThreadSanitizer" "$tmp/err" | head -30
+    fi
+done
+echo "tsan: $pass passed, $fail failed"
+[ "$fail" = 0 ]
