@@ -57,15 +57,18 @@ ROWS=$(($(wc -l <"$DATA") - 1))
 SIZE_MB=$(du -m "$DATA" | cut -f1)
 
 # The same analysis as DuckDB's and pandas' (which do no detection): --no-detect.
-FW_CMD="$FW batch --no-db --no-detect --no-progress -q --summary $OUT/fw.json $DATA"
-FWDB_CMD="$FW batch --db $OUT/fw.db --no-detect --no-progress -q --summary $OUT/fw-db.json $DATA"
+# Single-threaded, like pandas (DuckDB uses both cores).
+FW_CMD="$FW batch --threads 1 --no-db --no-detect --no-progress -q --summary $OUT/fw.json $DATA"
+FWDB_CMD="$FW batch --threads 1 --db $OUT/fw.db --no-detect --no-progress -q --summary $OUT/fw-db.json $DATA"
 # And the whole batch job: SQLite plus attack episodes from the detector.
-FWDET_CMD="$FW batch --db $OUT/fw.db --no-progress -q --summary $OUT/fw-det.json $DATA"
+FWDET_CMD="$FW batch --threads 1 --db $OUT/fw.db --no-progress -q --summary $OUT/fw-det.json $DATA"
+# The same analysis as the second, decoding on two threads.
+FW2_CMD="$FW batch --threads 2 --db $OUT/fw.db --no-detect --no-progress -q --summary $OUT/fw-2.json $DATA"
 DUCK_CMD="node $HERE/duckdb_batch.mjs $DATA"
 PANDAS_CMD="$PYTHON $HERE/pandas_batch.py $DATA"
 NAMES=("floodwatch (--no-db)" "floodwatch (SQLite db)" "DuckDB (node, SQL)" "pandas"
-       "floodwatch (SQLite db + detection)")
-CMDS=("$FW_CMD" "$FWDB_CMD" "$DUCK_CMD" "$PANDAS_CMD" "$FWDET_CMD")
+       "floodwatch (SQLite db + detection)" "floodwatch (SQLite db, 2 threads)")
+CMDS=("$FW_CMD" "$FWDB_CMD" "$DUCK_CMD" "$PANDAS_CMD" "$FWDET_CMD" "$FW2_CMD")
 
 # ---- peak memory, and each tool's counts for the sanity check ------------
 for i in "${!CMDS[@]}"; do
@@ -84,9 +87,10 @@ rm -f "$OUT/fw.db"
 log "hyperfine: $WARMUP warm-up + $RUNS runs each"
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/hyperfine.json" \
   --prepare "true" --prepare "rm -f $OUT/fw.db" --prepare "true" --prepare "true" \
-  --prepare "rm -f $OUT/fw.db" \
+  --prepare "rm -f $OUT/fw.db" --prepare "rm -f $OUT/fw.db" \
   -n "${NAMES[0]}" "$FW_CMD" -n "${NAMES[1]}" "$FWDB_CMD" \
-  -n "${NAMES[2]}" "$DUCK_CMD" -n "${NAMES[3]}" "$PANDAS_CMD" -n "${NAMES[4]}" "$FWDET_CMD"
+  -n "${NAMES[2]}" "$DUCK_CMD" -n "${NAMES[3]}" "$PANDAS_CMD" -n "${NAMES[4]}" "$FWDET_CMD" \
+  -n "${NAMES[5]}" "$FW2_CMD"
 
 # ---- the table -----------------------------------------------------------
 DUCKDB_VERSION=$(node -p "require('$HERE/node_modules/@duckdb/node-api/package.json').version")
@@ -108,7 +112,7 @@ def rss_mib(i):
 
 def counts(i):
     """rows_read, accepted, duplicates, quarantined from a tool's output."""
-    fw = {0: "fw.json", 1: "fw-db.json", 4: "fw-det.json"}
+    fw = {0: "fw.json", 1: "fw-db.json", 4: "fw-det.json", 5: "fw-2.json"}
     if i in fw:
         path = os.path.join(out, fw[i])
     else:
@@ -146,8 +150,9 @@ for i, name in enumerate(names):
     lines.append("| %s | %.3f ± %.3f | %.1f | %.2f× |"
                  % (name, r["mean"], r["stddev"] or 0.0, rss_mib(i), r["mean"] / base))
 lines.append("")
-lines.append("The first four run the same analysis (floodwatch with `--no-detect`: DuckDB and "
-             "pandas do no detection); the last is the whole batch job, attack episodes included.")
+lines.append("The first four run the same analysis (floodwatch single-threaded with `--no-detect`: "
+             "DuckDB and pandas do no detection); the fifth is the whole batch job, attack "
+             "episodes included; the last is the second decoding on two threads.")
 lines.append("")
 
 ref = counts(0)

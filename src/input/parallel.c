@@ -15,8 +15,9 @@
 #include "input/csv.h"
 #include "input/parallel.h"
 
-#define RANGE_BYTES (4u << 20)
-#define AHEAD 3 /* ranges a worker may decode beyond the consumer's, per thread */
+#define RANGE_BYTES (2u << 20)
+/* Ranges decoded or being decoded beyond the consumer's: one per thread and
+ * one ready, enough to keep both sides busy, and what bounds the memory. */
 
 struct range {
     uint64_t start, end;        /* bytes [start, end) of the file */
@@ -236,7 +237,7 @@ fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, ui
     p->nr = (size_t)n;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    p->ahead = (size_t)AHEAD * nthreads; /* set before any worker reads it */
+    p->ahead = (size_t)nthreads + 1; /* set before any worker reads it */
     p->th = fw_xcalloc(nthreads, sizeof *p->th);
     for (unsigned i = 0; i < nthreads; i++) {
         if (pthread_create(&p->th[i], NULL, worker, p)) {

@@ -2,7 +2,7 @@
  * parallel.h - decoding a file's rows on several threads, handed out in
  * file order.
  *
- * A quick pass over the file cuts it into ranges of about 4 MiB at record
+ * A quick pass over the file cuts it into ranges of about 2 MiB at record
  * boundaries (a newline outside quotes).  Worker threads read and decode
  * ranges (CSV split, fw_seed_decode, the dedup hash), at most a few ranges
  * ahead of the consumer, who takes the records range by range in file order:
@@ -10,8 +10,9 @@
  * A boundary is trusted only if the range before it ends with a clean record
  * (its last record ends at a newline with no CSV error); otherwise, as with
  * stray quotes, reading falls back to the sequential reader from that record
- * on, so the result stays identical.  Memory: the ranges in flight, their
- * bytes and decoded records (about 10 MiB per range with the seed's rows).
+ * on, so the result stays identical.  Memory: the ranges in flight (one per
+ * thread and one ready), their bytes and decoded records: about 4.5 MiB a
+ * range with the seed's rows.
  */
 #ifndef FW_PARALLEL_H
 #define FW_PARALLEL_H
