@@ -505,7 +505,7 @@ static int note_ports(fw_query *q, const fw_qopts *o, fw_qresult *r, char *err, 
     if (rc == SQLITE_ROW && sqlite3_column_int64(st, 1) > 0)
         set_note(r,
                  "%lld of %lld minutes kept only their 256 heaviest (protocol, port) pairs: "
-                 "counts there are estimates and rare ports are missing",
+                 "ports outside those are missing from the sums",
                  (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 0));
     return finish(q, st, rc, err, errn);
 }

@@ -367,19 +367,18 @@ int fw_store_minute(fw_store *s, const fw_minute *m)
         }
     }
     q = s->st[ST_PORT];
-    for (uint32_t i = 0; i < m->ports.n; i++) {
-        const fw_topk_entry *e = &m->ports.heap[i];
-        uint8_t proto;
-        uint16_t port;
-        fw_minute_port_of(&e->key, &proto, &port);
+    fw_port_row top[FW_MINUTE_PORTS];
+    size_t ntop = fw_port_table_top(&m->ports, top, FW_MINUTE_PORTS);
+    int complete = fw_port_table_complete(&m->ports);
+    for (size_t i = 0; i < ntop; i++) {
         sqlite3_bind_int64(q, 1, s->run_id);
         sqlite3_bind_text(q, 2, minute, -1, SQLITE_STATIC);
-        sqlite3_bind_int(q, 3, proto);
-        sqlite3_bind_int(q, 4, port);
-        sqlite3_bind_int64(q, 5, (sqlite3_int64)e->count);
-        sqlite3_bind_int64(q, 6, (sqlite3_int64)e->bytes);
-        sqlite3_bind_int64(q, 7, (sqlite3_int64)e->packets);
-        sqlite3_bind_int(q, 8, fw_topk_exact(&m->ports));
+        sqlite3_bind_int(q, 3, top[i].proto);
+        sqlite3_bind_int(q, 4, top[i].port);
+        sqlite3_bind_int64(q, 5, (sqlite3_int64)top[i].c.events);
+        sqlite3_bind_int64(q, 6, (sqlite3_int64)top[i].c.bytes);
+        sqlite3_bind_int64(q, 7, (sqlite3_int64)top[i].c.packets);
+        sqlite3_bind_int(q, 8, complete);
         if (step(s, q))
             return -1;
     }

@@ -4,7 +4,6 @@
 
 #include "core/ckpt.h"
 #include "core/log.h"
-#include "core/topk.h"
 #include "core/ts.h"
 #include "stream/minute.h"
 
@@ -27,20 +26,93 @@ void fw_counts_add(fw_counts *c, const fw_flow *f)
     c->labelled += f->is_attack == 1;
 }
 
-fw_addr fw_minute_port_key(uint8_t proto, uint16_t port)
+/* Ports table: open addressing with linear probing over a power-of-two
+ * array that starts at 64 slots and doubles at 3/4 load up to
+ * FW_PORTS_SLOTS.  A minute rarely sees more than a few hundred pairs; a
+ * port scan can see thousands, and past FW_PORTS_TRACKED new pairs are
+ * counted in dropped instead (and the minute's rows are marked inexact). */
+#define PORTS_FIRST 64
+
+static inline uint32_t port_slot(uint32_t key, uint32_t cap)
 {
-    fw_addr k;
-    memset(&k, 0, sizeof k);
-    k.b[13] = proto;
-    k.b[14] = (uint8_t)(port >> 8);
-    k.b[15] = (uint8_t)port;
-    return k;
+    return (uint32_t)((key * 0x9e3779b1u) >> 7) & (cap - 1);
 }
 
-void fw_minute_port_of(const fw_addr *key, uint8_t *proto, uint16_t *port)
+static void port_grow(fw_port_table *t)
 {
-    *proto = key->b[13];
-    *port = (uint16_t)(key->b[14] << 8 | key->b[15]);
+    uint32_t cap = t->cap ? t->cap * 2 : PORTS_FIRST;
+    uint32_t *key = fw_xcalloc(cap, sizeof *key);
+    fw_port_count *val = fw_xcalloc(cap, sizeof *val);
+    for (uint32_t i = 0; i < t->cap; i++) {
+        if (!t->key[i])
+            continue;
+        uint32_t j = port_slot(t->key[i], cap);
+        while (key[j])
+            j = (j + 1) & (cap - 1);
+        key[j] = t->key[i];
+        val[j] = t->val[i];
+    }
+    free(t->key);
+    free(t->val);
+    t->key = key;
+    t->val = val;
+    t->cap = cap;
+}
+
+static void port_add(fw_port_table *t, uint8_t proto, uint16_t port, uint64_t bytes, uint64_t packets)
+{
+    uint32_t k = ((uint32_t)proto << 16 | port) + 1;
+    if (t->cap) {
+        uint32_t j = port_slot(k, t->cap);
+        for (; t->key[j]; j = (j + 1) & (t->cap - 1))
+            if (t->key[j] == k) {
+                t->val[j].events++;
+                t->val[j].bytes += bytes;
+                t->val[j].packets += packets;
+                return;
+            }
+    }
+    if (t->n >= FW_PORTS_TRACKED) {
+        t->dropped++;
+        return;
+    }
+    if ((t->n + 1) * 4 > t->cap * 3)
+        port_grow(t);
+    uint32_t j = port_slot(k, t->cap);
+    while (t->key[j])
+        j = (j + 1) & (t->cap - 1);
+    t->key[j] = k;
+    t->val[j] = (fw_port_count){1, bytes, packets};
+    t->n++;
+}
+
+static int port_row_cmp(const void *a, const void *b)
+{
+    const fw_port_row *x = a, *y = b;
+    if (x->c.events != y->c.events)
+        return x->c.events > y->c.events ? -1 : 1;
+    if (x->proto != y->proto)
+        return x->proto < y->proto ? -1 : 1;
+    return (x->port > y->port) - (x->port < y->port);
+}
+
+size_t fw_port_table_top(const fw_port_table *t, fw_port_row *out, size_t max)
+{
+    if (!t->n || !max)
+        return 0;
+    fw_port_row *all = fw_xmalloc(t->n * sizeof *all);
+    size_t n = 0;
+    for (uint32_t i = 0; i < t->cap; i++)
+        if (t->key[i]) {
+            uint32_t k = t->key[i] - 1;
+            all[n++] = (fw_port_row){(uint8_t)(k >> 16), (uint16_t)k, t->val[i]};
+        }
+    qsort(all, n, sizeof *all, port_row_cmp);
+    if (n > max)
+        n = max;
+    memcpy(out, all, n * sizeof *out);
+    free(all);
+    return n;
 }
 
 unsigned fw_country_slot(const char code[2])
@@ -55,7 +127,6 @@ static void *minute_open(void *ctx, int64_t start_us)
     m->start_us = start_us;
     fw_distinct_init(&m->sources);
     m->per_source = ((fw_minutes *)ctx)->per_source;
-    fw_topk_init(&m->ports, FW_MINUTE_PORTS);
     fw_amap_init(&m->dst, sizeof(fw_minute_dst));
     fw_amap_init(&m->src, sizeof(fw_counts));
     return m;
@@ -74,7 +145,8 @@ static void minute_close(void *ctx, int64_t start_us, void *state)
     fw_amap_destroy(&m->dst);
     fw_amap_destroy(&m->src);
     fw_distinct_destroy(&m->sources);
-    fw_topk_destroy(&m->ports);
+    free(m->ports.key);
+    free(m->ports.val);
     free(m->countries);
     free(m);
 }
@@ -104,8 +176,7 @@ int fw_minutes_add(fw_minutes *ms, const fw_flow *f, bool repaired)
     cc->events++;
     cc->bytes += f->bytes_sent;
     cc->labelled += f->is_attack == 1;
-    fw_addr pk = fw_minute_port_key(f->proto, f->dst_port);
-    fw_topk_add(&m->ports, &pk, 1, f->bytes_sent, f->pkts_sent);
+    port_add(&m->ports, f->proto, f->dst_port, f->bytes_sent, f->pkts_sent);
     fw_minute_dst *d = fw_amap_upsert(&m->dst, &f->dst, NULL);
     fw_counts_add(&d->c, f);
     fw_distinct_add(&d->sources, hs);
@@ -148,9 +219,11 @@ void fw_minutes_save(const fw_minutes *ms, fw_ckpt_writer *w)
         fw_ckpt_put_u64(w, m->countries != NULL);
         if (m->countries)
             fw_ckpt_put(w, m->countries, FW_COUNTRY_SLOTS * sizeof *m->countries);
+        fw_ckpt_put_u64(w, m->ports.cap);
         fw_ckpt_put_u64(w, m->ports.n);
-        fw_ckpt_put_u64(w, m->ports.evictions);
-        fw_ckpt_put(w, m->ports.heap, m->ports.n * sizeof *m->ports.heap);
+        fw_ckpt_put_u64(w, m->ports.dropped);
+        fw_ckpt_put(w, m->ports.key, m->ports.cap * sizeof *m->ports.key);
+        fw_ckpt_put(w, m->ports.val, m->ports.cap * sizeof *m->ports.val);
         fw_distinct_save(&m->sources, w);
         fw_ckpt_put_u64(w, m->dst.len);
         size_t it = 0;
@@ -188,17 +261,23 @@ void fw_minutes_load(fw_minutes *ms, fw_ckpt_reader *r)
             m->countries = fw_xcalloc(FW_COUNTRY_SLOTS, sizeof *m->countries);
             fw_ckpt_get(r, m->countries, FW_COUNTRY_SLOTS * sizeof *m->countries);
         }
-        uint64_t np = fw_ckpt_get_u64(r), ev = fw_ckpt_get_u64(r);
-        if (np > FW_MINUTE_PORTS) {
+        uint64_t cap = fw_ckpt_get_u64(r), np = fw_ckpt_get_u64(r);
+        m->ports.dropped = fw_ckpt_get_u64(r);
+        /* A table is empty or a power of two of at least PORTS_FIRST slots,
+         * at most FW_PORTS_SLOTS, and at most 3/4 full. */
+        if (cap > FW_PORTS_SLOTS || (cap && (cap < PORTS_FIRST || (cap & (cap - 1)))) ||
+            np * 4 > cap * 3) {
             r->err = 1;
             return;
         }
-        for (uint64_t k = 0; k < np && !r->err; k++) {
-            fw_topk_entry e;
-            fw_ckpt_get(r, &e, sizeof e);
-            fw_topk_add(&m->ports, &e.key, e.count, e.bytes, e.packets);
+        if (cap) {
+            m->ports.cap = (uint32_t)cap;
+            m->ports.n = (uint32_t)np;
+            m->ports.key = fw_xcalloc(cap, sizeof *m->ports.key);
+            m->ports.val = fw_xcalloc(cap, sizeof *m->ports.val);
+            fw_ckpt_get(r, m->ports.key, cap * sizeof *m->ports.key);
+            fw_ckpt_get(r, m->ports.val, cap * sizeof *m->ports.val);
         }
-        m->ports.evictions = ev;
         fw_distinct_load(&m->sources, r);
         uint64_t nd = fw_ckpt_get_u64(r);
         for (uint64_t k = 0; k < nd && !r->err; k++) {

@@ -16,7 +16,6 @@
 #include "core/amap.h"
 #include "core/distinct.h"
 #include "core/flow.h"
-#include "core/topk.h"
 #include "stream/tumbler.h"
 
 typedef struct fw_counts {
@@ -45,8 +44,39 @@ typedef struct fw_country_counts {
     uint64_t events, bytes, labelled;
 } fw_country_counts;
 
-/* Destination ports kept per minute (space-saving heavy hitters). */
+/* Destination (protocol, port) pairs: counted exactly per minute, up to
+ * FW_PORTS_TRACKED pairs (more are counted as dropped), and the
+ * FW_MINUTE_PORTS heaviest written when the minute closes. */
 #define FW_MINUTE_PORTS 256
+#define FW_PORTS_SLOTS 8192
+#define FW_PORTS_TRACKED (FW_PORTS_SLOTS / 4 * 3)
+
+typedef struct fw_port_count {
+    uint64_t events, bytes, packets;
+} fw_port_count;
+
+typedef struct fw_port_table {
+    uint32_t *key;           /* (proto << 16 | port) + 1, 0 = empty */
+    fw_port_count *val;
+    uint32_t cap, n;
+    uint64_t dropped;        /* events of pairs past FW_PORTS_TRACKED */
+} fw_port_table;
+
+/* One written pair of a closed minute. */
+typedef struct fw_port_row {
+    uint8_t proto;
+    uint16_t port;
+    fw_port_count c;
+} fw_port_row;
+
+/* The heaviest pairs of a table, by events (ties by protocol, port), at most
+ * max of them, into out.  Returns how many.  O(n log n). */
+size_t fw_port_table_top(const fw_port_table *t, fw_port_row *out, size_t max);
+/* Whether every pair of the minute is among its written ones. */
+static inline bool fw_port_table_complete(const fw_port_table *t)
+{
+    return !t->dropped && t->n <= FW_MINUTE_PORTS;
+}
 
 /* Add one flow to a set of counters. */
 void fw_counts_add(fw_counts *c, const fw_flow *f);
@@ -67,7 +97,7 @@ typedef struct fw_minute {
     bool per_source;
     fw_minute_quality quality;
     fw_country_counts *countries; /* FW_COUNTRY_SLOTS, allocated on first use */
-    fw_topk ports;         /* key fw_minute_port_key(proto, port) */
+    fw_port_table ports;   /* destination (protocol, port) pairs */
 } fw_minute;
 
 typedef void (*fw_minute_emit_fn)(void *ctx, const fw_minute *m);
@@ -88,10 +118,6 @@ int fw_minutes_add(fw_minutes *m, const fw_flow *f, bool repaired);
  * minute, if that minute is open. */
 void fw_minutes_note(fw_minutes *m, int64_t ts_us, bool duplicate);
 
-/* The ports table's key for a protocol and destination port (a heavy-hitter
- * key, not an address), and back. */
-fw_addr fw_minute_port_key(uint8_t proto, uint16_t port);
-void fw_minute_port_of(const fw_addr *key, uint8_t *proto, uint16_t *port);
 /* The slot of a country code (two letters, or NULs for unknown). */
 unsigned fw_country_slot(const char code[2]);
 void fw_minutes_advance(fw_minutes *m, int64_t watermark_us);

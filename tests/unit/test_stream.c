@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
+#include "core/ckpt.h"
 #include "core/ts.h"
 #include "stream/engine.h"
 #include "stream/tumbler.h"
@@ -159,6 +161,125 @@ static void test_engine_batch_holds_watermark(void **state)
     assert_int_equal(st.rows_read, st.accepted + st.duplicates + st.quarantined + st.late);
 }
 
+/* What the ports test sees of its one closed minute. */
+struct ports_seen {
+    int minutes;
+    size_t n;
+    fw_port_row top[FW_MINUTE_PORTS];
+    bool complete;
+    uint64_t dropped, tracked;
+};
+
+static void on_ports(void *ctx, const fw_minute *m)
+{
+    struct ports_seen *s = ctx;
+    s->minutes++;
+    s->n = fw_port_table_top(&m->ports, s->top, FW_MINUTE_PORTS);
+    s->complete = fw_port_table_complete(&m->ports);
+    s->dropped = m->ports.dropped;
+    s->tracked = m->ports.n;
+}
+
+static void add_port_flow(fw_minutes *ms, uint8_t proto, uint16_t port, uint64_t bytes)
+{
+    fw_flow f;
+    memset(&f, 0, sizeof f);
+    f.ts_us = 5 * S;
+    fw_addr_set_v4(&f.src, 1);
+    fw_addr_set_v4(&f.dst, 2);
+    f.proto = proto;
+    f.dst_port = port;
+    f.bytes_sent = bytes;
+    f.pkts_sent = 1;
+    assert_int_equal(fw_minutes_add(ms, &f, false), 0);
+}
+
+/* Ports are counted exactly: order of arrival does not matter, the heaviest
+ * come first (ties by protocol, then port), TCP and UDP on one port are two
+ * pairs, and a minute with few pairs is complete. */
+static void test_minute_ports_exact(void **state)
+{
+    (void)state;
+    struct ports_seen seen = {0};
+    fw_minutes ms;
+    fw_minutes_init(&ms, false, on_ports, &seen);
+    for (int i = 0; i < 300; i++) {
+        /* 300 singletons first, then the heavy pairs: a heavy-hitter
+         * summary of 256 would have evicted and overestimated here. */
+        add_port_flow(&ms, FW_PROTO_UDP, (uint16_t)(10000 + i), 10);
+    }
+    for (int i = 0; i < 50; i++)
+        add_port_flow(&ms, FW_PROTO_TCP, 80, 100);
+    for (int i = 0; i < 20; i++)
+        add_port_flow(&ms, FW_PROTO_UDP, 53, 1);
+    for (int i = 0; i < 20; i++)
+        add_port_flow(&ms, FW_PROTO_TCP, 53, 1);
+    fw_minutes_flush(&ms);
+    fw_minutes_destroy(&ms);
+    assert_int_equal(seen.minutes, 1);
+    assert_int_equal(seen.tracked, 303);
+    assert_int_equal(seen.n, FW_MINUTE_PORTS);
+    assert_false(seen.complete); /* 303 pairs, 256 written */
+    assert_int_equal(seen.top[0].port, 80);
+    assert_int_equal(seen.top[0].c.events, 50);
+    assert_int_equal(seen.top[0].c.bytes, 5000);
+    assert_int_equal(seen.top[1].proto, FW_PROTO_TCP);
+    assert_int_equal(seen.top[1].port, 53);
+    assert_int_equal(seen.top[2].proto, FW_PROTO_UDP);
+    assert_int_equal(seen.top[2].port, 53);
+    assert_int_equal(seen.top[2].c.events, 20);
+    assert_int_equal(seen.top[3].port, 10000); /* singletons by port */
+    assert_int_equal(seen.top[3].c.events, 1);
+}
+
+/* Past FW_PORTS_TRACKED pairs the rest are counted as dropped, not lost
+ * silently; and the table survives a checkpoint. */
+static void test_minute_ports_cap_and_checkpoint(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/fw-ports-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char err[256];
+    struct ports_seen before = {0}, after = {0};
+    fw_minutes a;
+    fw_minutes_init(&a, false, on_ports, &before);
+    for (int i = 0; i < FW_PORTS_TRACKED + 100; i++)
+        add_port_flow(&a, FW_PROTO_TCP, (uint16_t)(1 + i), 1);
+    for (int i = 0; i < 7; i++)
+        add_port_flow(&a, FW_PROTO_TCP, 443, 1);
+
+    fw_ckpt_writer w;
+    assert_int_equal(fw_ckpt_begin(&w, dir, err, sizeof err), 0);
+    fw_minutes_save(&a, &w);
+    assert_int_equal(fw_ckpt_commit(&w, err, sizeof err), 0);
+    fw_minutes b;
+    fw_minutes_init(&b, false, on_ports, &after);
+    fw_ckpt_reader r;
+    assert_int_equal(fw_ckpt_open(&r, dir, err, sizeof err), 1);
+    fw_minutes_load(&b, &r);
+    assert_int_equal(r.err, 0);
+    fw_ckpt_close(&r);
+
+    fw_minutes_flush(&a);
+    fw_minutes_flush(&b);
+    fw_minutes_destroy(&a);
+    fw_minutes_destroy(&b);
+    assert_int_equal(before.tracked, FW_PORTS_TRACKED);
+    assert_int_equal(before.dropped, 100);
+    assert_false(before.complete);
+    assert_int_equal(before.top[0].port, 443);
+    assert_int_equal(before.top[0].c.events, 8);
+    assert_int_equal(after.minutes, 1);
+    assert_int_equal(after.tracked, before.tracked);
+    assert_int_equal(after.dropped, before.dropped);
+    assert_int_equal(after.n, before.n);
+    assert_memory_equal(after.top, before.top, before.n * sizeof before.top[0]);
+    char path[64];
+    snprintf(path, sizeof path, "%s/state.ckpt", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_engine_stream_counts_late(void **state)
 {
     struct minutes_seen seen = {0};
@@ -179,6 +300,8 @@ int main(void)
         cmocka_unit_test(test_watermark),
         cmocka_unit_test(test_engine_batch_holds_watermark),
         cmocka_unit_test(test_engine_stream_counts_late),
+        cmocka_unit_test(test_minute_ports_exact),
+        cmocka_unit_test(test_minute_ports_cap_and_checkpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
