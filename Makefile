@@ -96,6 +96,7 @@ $(BUILD)/detect_bench: bench/detect_bench.c $(BUILD)/libfloodwatch.a
 bench: $(BUILD)/floodwatch $(BUILD)/detect_bench
 	bench/run.sh
 	bench/stream.sh
+	bench/windows.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz
