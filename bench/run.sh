@@ -5,7 +5,9 @@
 #   bench/run.sh            (make bench builds floodwatch first, then runs this)
 #
 # Environment: FW (floodwatch binary, default build/floodwatch), RUNS (5),
-# WARMUP (1), PYTHON (/usr/bin/python3, which has Debian's pandas).
+# WARMUP (1), PYTHON (/usr/bin/python3, which has Debian's pandas), SCALE (1:
+# the seed-size file; N: N times as long, the seed's attack schedule repeated
+# every two hours, so N times the rows; results in bench/out/batch-xN.md).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,8 +16,20 @@ FW=${FW:-$ROOT/build/floodwatch}
 PYTHON=${PYTHON:-/usr/bin/python3}
 RUNS=${RUNS:-5}
 WARMUP=${WARMUP:-1}
+SCALE=${SCALE:-1}
 OUT=$HERE/out
 DATA=$OUT/network_traffic.csv
+GEN_ARGS=()
+if [ "$SCALE" != 1 ]; then
+  case $SCALE in *[!0-9]*|0) echo "bench: SCALE must be a whole number >= 1, not '$SCALE'" >&2; exit 2 ;; esac
+  DATA=$OUT/network_traffic_x$SCALE.csv
+  GEN_ARGS=(--duration $((120 * SCALE)))
+  for ((k = 1; k < SCALE; k++)); do
+    o=$((120 * k))
+    GEN_ARGS+=(--attack "syn_flood:$((o + 15))-$((o + 25)):50" --attack "http_flood:$((o + 40))-$((o + 50)):30"
+               --attack "udp_flood:$((o + 70))-$((o + 80)):40" --attack "amplification:$((o + 95))-$((o + 105)):35")
+  done
+fi
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -51,7 +65,7 @@ fi
 mkdir -p "$OUT"
 if [ ! -s "$DATA" ] || [ "$FW" -nt "$DATA" ]; then
   log "generating $DATA"
-  "$FW" generate -o "$DATA"
+  "$FW" generate "${GEN_ARGS[@]}" -o "$DATA"
 fi
 ROWS=$(($(wc -l <"$DATA") - 1))
 SIZE_MB=$(du -m "$DATA" | cut -f1)
@@ -95,7 +109,7 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/hyperfine.jso
 # ---- the table -----------------------------------------------------------
 DUCKDB_VERSION=$(node -p "require('$HERE/node_modules/@duckdb/node-api/package.json').version")
 PANDAS_VERSION=$("$PYTHON" -c 'import pandas; print(pandas.__version__)')
-export OUT ROWS SIZE_MB RUNS WARMUP DUCKDB_VERSION PANDAS_VERSION
+export OUT ROWS SIZE_MB RUNS WARMUP DUCKDB_VERSION PANDAS_VERSION SCALE DATA
 "$PYTHON" - "${NAMES[@]}" <<'EOF'
 import json, os, platform, re, subprocess, sys
 
@@ -132,11 +146,14 @@ except (OSError, AttributeError):
 lines = [
     "# Batch benchmark",
     "",
-    "Input: `bench/out/network_traffic.csv` (`floodwatch generate`, seed defaults): "
+    "Input: `bench/out/%s` (`floodwatch generate`, %s): "
     "%s rows, %s MB. Machine: %s, %d cores (`nproc`), %s. "
     "hyperfine: %s warm-up + %s runs per tool; peak RSS from `/usr/bin/time -v` (one run). "
     "DuckDB %s (node %s, default threads); pandas %s (Python %s)."
-    % (format(int(os.environ["ROWS"]), ","), os.environ["SIZE_MB"], cpu, os.cpu_count(),
+    % (os.path.basename(os.environ["DATA"]),
+       "seed defaults" if os.environ["SCALE"] == "1" else
+       "%s times as long, the seed's schedule every two hours" % os.environ["SCALE"],
+       format(int(os.environ["ROWS"]), ","), os.environ["SIZE_MB"], cpu, os.cpu_count(),
        platform.system(), os.environ["WARMUP"], os.environ["RUNS"],
        os.environ["DUCKDB_VERSION"],
        subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip(),
@@ -181,7 +198,8 @@ else:
                  "duplicates %(duplicates)d, quarantined %(quarantined)d." % ref)
     lines.append("")
 text = "\n".join(lines)
-with open(os.path.join(out, "batch.md"), "w") as fh:
+md = "batch.md" if os.environ["SCALE"] == "1" else "batch-x%s.md" % os.environ["SCALE"]
+with open(os.path.join(out, md), "w") as fh:
     fh.write(text)
 print()
 print(text)
