@@ -180,13 +180,9 @@ static void decode_range(fw_par *p, struct range *r)
             r->recs = fw_xrealloc(r->recs, r->cap * sizeof *r->recs);
         }
         fw_record *rec = &r->recs[r->nrec++];
-        rec->faults = fw_seed_decode(p->schema, &row, &rec->flow, r->empty);
-        if (memchr(row.raw, 0, row.raw_n))
-            rec->faults |= FW_BIT(FW_R_CSV_MALFORMED);
-        rec->raw = row.raw;
-        rec->raw_n = row.raw_n;
-        rec->line = row.line;
-        rec->hash = rec->faults & qmask ? 0 : fw_record_hash(row.raw, row.raw_n);
+        fw_record_decode(rec, p->schema, &row, r->empty);
+        if (!(rec->faults & qmask))
+            rec->hash = fw_record_hash(row.raw, row.raw_n);
         last_error = row.error;
         if (row.error == FW_CSV_ETOOLONG) {
             r->stopped = true; /* its raw head is in the reader's scratch: left to a sequential read */
@@ -262,24 +258,8 @@ static void free_range(struct range *r)
 
 int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
 {
-    if (p->seq) {
-        fw_csv_row row;
-        int rc = fw_csv_next(p->seq, &row);
-        if (rc < 0) {
-            snprintf(err, errn, "%s: read error: %s", p->name, strerror(errno));
-            return -1;
-        }
-        if (rc == 0)
-            return 0;
-        rec->faults = fw_seed_decode(p->schema, &row, &rec->flow, p->empty);
-        if (memchr(row.raw, 0, row.raw_n))
-            rec->faults |= FW_BIT(FW_R_CSV_MALFORMED);
-        rec->raw = row.raw;
-        rec->raw_n = row.raw_n;
-        rec->line = row.line;
-        rec->hash = 0;
-        return 1;
-    }
+    if (p->seq)
+        return fw_record_read(p->seq, p->name, p->schema, p->empty, rec, err, errn);
     for (;;) {
         if (p->cur >= p->nr)
             return 0;

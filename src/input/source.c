@@ -125,26 +125,38 @@ int fw_source_set_threads(fw_source *s, unsigned nthreads, char *err, size_t err
     return s->par ? 0 : -1;
 }
 
-int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
+void fw_record_decode(fw_record *rec, const fw_seed_schema *schema, const fw_csv_row *row,
+                      uint64_t empty[FW_COL_COUNT])
 {
-    if (s->par)
-        return fw_par_next(s->par, rec, err, errn);
+    rec->faults = fw_seed_decode(schema, row, &rec->flow, empty);
+    if (memchr(row->raw, 0, row->raw_n))
+        rec->faults |= FW_BIT(FW_R_CSV_MALFORMED);
+    rec->raw = row->raw;
+    rec->raw_n = row->raw_n;
+    rec->line = row->line;
+    rec->hash = 0;
+}
+
+int fw_record_read(fw_csv *csv, const char *name, const fw_seed_schema *schema,
+                   uint64_t empty[FW_COL_COUNT], fw_record *rec, char *err, size_t errn)
+{
     fw_csv_row row;
-    int rc = fw_csv_next(s->csv, &row);
+    int rc = fw_csv_next(csv, &row);
     if (rc < 0) {
-        snprintf(err, errn, "%s: read error: %s", s->name, strerror(errno));
+        snprintf(err, errn, "%s: read error: %s", name, strerror(errno));
         return -1;
     }
     if (rc == 0)
         return 0;
-    rec->faults = fw_seed_decode(&s->schema, &row, &rec->flow, s->empty);
-    if (memchr(row.raw, 0, row.raw_n))
-        rec->faults |= FW_BIT(FW_R_CSV_MALFORMED);
-    rec->raw = row.raw;
-    rec->raw_n = row.raw_n;
-    rec->line = row.line;
-    rec->hash = 0;
+    fw_record_decode(rec, schema, &row, empty);
     return 1;
+}
+
+int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
+{
+    if (s->par)
+        return fw_par_next(s->par, rec, err, errn);
+    return fw_record_read(s->csv, s->name, &s->schema, s->empty, rec, err, errn);
 }
 
 void fw_source_set_idle(fw_source *s, int timeout_ms, void (*idle)(void *ctx), void *ctx)

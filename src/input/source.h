@@ -29,6 +29,15 @@ typedef struct fw_record {
                       * decoding, rows without quarantine faults), else 0 */
 } fw_record;
 
+/* Decode a CSV row into rec: faults (a NUL byte in the text is
+ * csv_malformed), flow, raw text and line; hash 0.  empty as fw_seed_decode. */
+void fw_record_decode(fw_record *rec, const fw_seed_schema *schema, const fw_csv_row *row,
+                      uint64_t empty[FW_COL_COUNT]);
+/* Read and decode the next row of csv: 1 and a record, 0 at the end, -1 on
+ * a read error (message naming name in err). */
+int fw_record_read(fw_csv *csv, const char *name, const fw_seed_schema *schema,
+                   uint64_t empty[FW_COL_COUNT], fw_record *rec, char *err, size_t errn);
+
 /* Open path ("-" for standard input).  Returns NULL with a message in err. */
 fw_source *fw_source_open(const char *path, char *err, size_t errn);
 /* Open over a memory buffer (tests, fuzzing).  name is used in messages. */
