@@ -2217,6 +2217,27 @@ static void write_geo(doc *d, const fw_report *r)
     section_end(d);
 }
 
+/* A data-quality table: a heading, then key, count and share of rd rows read
+ * per row of rows, or none_note when rows is empty.  False when empty. */
+static bool quality_table(doc *d, const char *heading, const char *none_note, const char *key_col,
+                          const char *count_col, const rp_rows *rows, double rd)
+{
+    char a[64];
+    h3(d, heading);
+    if (!rows->n) {
+        para(d, "note", "%s", none_note);
+        return false;
+    }
+    tbl(d, "data", "lrr", (const char *const[]){key_col, count_col, "of rows read"});
+    for (size_t i = 0; i < rows->n; i++) {
+        const rp_row *x = &rows->v[i];
+        tr(d), td(d, x->key), td_int(d, x->v[0]), td(d, fmt_pct((double)x->v[0], rd, a));
+        tr_end(d);
+    }
+    tbl_end(d);
+    return true;
+}
+
 static void write_quality(doc *d, const fw_report *r, const totals *t)
 {
     char a[64], b[64];
@@ -2224,21 +2245,11 @@ static void write_quality(doc *d, const fw_report *r, const totals *t)
     double rd = r->has_accounting ? (double)r->rows_read : 0;
     if (html(d))
         put(d, "<div class=\"grid2\"><div>\n");
-    h3(d, "Quarantined rows by reason");
-    if (!r->dq_quarantine.n)
-        para(d, "note", "No row was quarantined.");
-    else {
-        tbl(d, "data", "lrr", (const char *const[]){"reason", "rows", "of rows read"});
-        for (size_t i = 0; i < r->dq_quarantine.n; i++) {
-            const rp_row *x = &r->dq_quarantine.v[i];
-            tr(d), td(d, x->key), td_int(d, x->v[0]), td(d, fmt_pct((double)x->v[0], rd, a));
-            tr_end(d);
-        }
-        tbl_end(d);
+    if (quality_table(d, "Quarantined rows by reason", "No row was quarantined.", "reason", "rows",
+                      &r->dq_quarantine, rd))
         para(d, "note", "A row can have several reasons, so the reasons can add up to more than "
                         "the %s quarantined rows.",
              fmt_int(r->quarantined, a));
-    }
     if (html(d)) {
         put(d, "</div><div>\n");
         if (r->dq_quarantine.n)
@@ -2246,32 +2257,11 @@ static void write_quality(doc *d, const fw_report *r, const totals *t)
                        "rows", 0, "rows", -1, NULL, 540, false);
         put(d, "</div></div>\n<div class=\"grid2\"><div>\n");
     }
-    h3(d, "Repairs (rows accepted after a fix)");
-    if (!r->dq_repair.n)
-        para(d, "note", "No row needed a repair.");
-    else {
-        tbl(d, "data", "lrr", (const char *const[]){"repair", "rows", "of rows read"});
-        for (size_t i = 0; i < r->dq_repair.n; i++) {
-            const rp_row *x = &r->dq_repair.v[i];
-            tr(d), td(d, x->key), td_int(d, x->v[0]), td(d, fmt_pct((double)x->v[0], rd, a));
-            tr_end(d);
-        }
-        tbl_end(d);
-    }
+    quality_table(d, "Repairs (rows accepted after a fix)", "No row needed a repair.", "repair", "rows",
+                  &r->dq_repair, rd);
     if (html(d))
         put(d, "</div><div>\n");
-    h3(d, "Empty fields");
-    if (!r->dq_empty.n)
-        para(d, "note", "No empty fields.");
-    else {
-        tbl(d, "data", "lrr", (const char *const[]){"column", "empty", "of rows read"});
-        for (size_t i = 0; i < r->dq_empty.n; i++) {
-            const rp_row *x = &r->dq_empty.v[i];
-            tr(d), td(d, x->key), td_int(d, x->v[0]), td(d, fmt_pct((double)x->v[0], rd, a));
-            tr_end(d);
-        }
-        tbl_end(d);
-    }
+    quality_table(d, "Empty fields", "No empty fields.", "column", "empty", &r->dq_empty, rd);
     if (html(d))
         put(d, "</div></div>\n");
 
