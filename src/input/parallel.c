@@ -256,6 +256,20 @@ static void free_range(struct range *r)
     r->recs = NULL;
 }
 
+/* Stop and join the workers and free every range's buffers; safe to repeat. */
+static void stop_workers(fw_par *p)
+{
+    pthread_mutex_lock(&p->mu);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (unsigned i = 0; i < p->nth; i++)
+        pthread_join(p->th[i], NULL);
+    p->nth = 0;
+    for (size_t k = 0; k < p->nr; k++)
+        free_range(&p->r[k]);
+}
+
 int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
 {
     if (p->seq)
@@ -292,15 +306,7 @@ int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
                     p->empty[c] += r->last_empty[c];
                 p->blank += r->last_blank;
             }
-            pthread_mutex_lock(&p->mu);
-            p->stop = true;
-            pthread_cond_broadcast(&p->cv);
-            pthread_mutex_unlock(&p->mu);
-            for (unsigned i = 0; i < p->nth; i++)
-                pthread_join(p->th[i], NULL);
-            p->nth = 0;
-            for (size_t k = 0; k < p->nr; k++)
-                free_range(&p->r[k]);
+            stop_workers(p);
             p->cur = p->nr;
             if (lseek(p->fd, (off_t)from, SEEK_SET) < 0) {
                 snprintf(err, errn, "%s: cannot seek: %s", p->name, strerror(errno));
@@ -335,14 +341,7 @@ void fw_par_stop(fw_par *p)
 {
     if (!p)
         return;
-    pthread_mutex_lock(&p->mu);
-    p->stop = true;
-    pthread_cond_broadcast(&p->cv);
-    pthread_mutex_unlock(&p->mu);
-    for (unsigned i = 0; i < p->nth; i++)
-        pthread_join(p->th[i], NULL);
-    for (size_t k = 0; k < p->nr; k++)
-        free_range(&p->r[k]);
+    stop_workers(p);
     fw_csv_close(p->seq);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
