@@ -30,7 +30,10 @@ void fw_counts_add(fw_counts *c, const fw_flow *f)
  * array that starts at 64 slots and doubles at 3/4 load up to
  * FW_PORTS_SLOTS.  A minute rarely sees more than a few hundred pairs; a
  * port scan can see thousands, and past FW_PORTS_TRACKED new pairs are
- * counted in dropped instead (and the minute's rows are marked inexact). */
+ * counted in dropped instead (and the minute's rows are marked inexact).
+ * Not fw_amap: its 16-byte address key and stored hash make a slot 48 bytes
+ * against 28 here, and these tables are already an eighth of batch memory
+ * on the seed file (docs/performance.md). */
 #define PORTS_FIRST 64
 
 static inline uint32_t port_slot(uint32_t key, uint32_t cap)
