@@ -1,10 +1,10 @@
 /*
  * cli_batch.c - `floodwatch batch FILE`: clean and analyse a whole file.
  *
- * The bounded-input run of the engine: every record is decoded and cleaned,
- * accepted flows feed the per-minute aggregates (closed when the input
- * ends), and the results go to SQLite in one transaction, a JSON summary and
- * a readable summary on stdout.
+ * The bounded-input pipeline (stream/bounded.h): every record is decoded
+ * and cleaned, accepted flows are spilled by minute and then aggregated and
+ * run through detection one minute at a time, and the results go to SQLite
+ * in one transaction, a JSON summary and a readable summary on stdout.
  */
 #include <getopt.h>
 #include <jansson.h>
@@ -18,11 +18,13 @@
 #include "core/afile.h"
 #include "core/log.h"
 #include "core/ts.h"
+#include "detect/config.h"
+#include "detect/detector.h"
+#include "detect/incident.h"
 #include "input/source.h"
 #include "report/summary.h"
 #include "store/store.h"
-#include "stream/engine.h"
-#include "stream/spill.h"
+#include "stream/bounded.h"
 
 static const char usage_text[] =
     "usage: floodwatch batch [options] FILE\n"
@@ -33,8 +35,8 @@ static const char usage_text[] =
     "  --no-db          do not write a database\n"
     "  --summary PATH   write the JSON summary to PATH ('-' for stdout)\n"
     "  --store-flows    also store every cleaned flow in the database (large)\n"
-    "  --threads N      decode the file on N threads (default: the CPUs, at most 8;\n"
-    "                   1 reads it on this thread); results are the same\n"
+    "  --threads N      decode and aggregate on N threads (default: the CPUs, at\n"
+    "                   most 8; 1 does it all on this thread); results are the same\n"
     "  --no-detect      skip detection (attack episodes)\n"
     "  --config FILE    detection settings (see floodwatch stream --print-config)\n"
     "  --set S.K=V      override one detection setting (repeatable)\n"
@@ -42,14 +44,17 @@ static const char usage_text[] =
     "  -q, --quiet      no readable summary on stdout\n"
     "  -h, --help       this text\n";
 
+/* Records held in memory before pass 1 spills to a temporary file: the
+ * seed file's 0.8M records take 88 MB, so it spills a few times. */
+#define FW_BATCH_SPILL_BUDGET (16u << 20)
+
 struct batch {
     fw_store *store;
     fw_summary summary;
     bool store_flows;
     int failed; /* a store write failed */
-    fw_spill *spill;      /* accepted flows, for detection in event-time order */
-    char spill_err[512];
-    json_t *episodes;     /* the end event of every incident */
+    fw_detector *detector; /* NULL with --no-detect */
+    json_t *episodes;      /* the end event of every incident */
 };
 
 static void on_quarantine(void *ctx, uint64_t line, fw_faults reasons, const char *raw, size_t n)
@@ -59,14 +64,18 @@ static void on_quarantine(void *ctx, uint64_t line, fw_faults reasons, const cha
         b->failed = 1;
 }
 
-static void on_flow(void *ctx, const fw_flow *f)
+/* One minute's accepted flows, in event-time order, minutes in order. */
+static void on_flows(void *ctx, const fw_flow *const *fl, size_t n)
 {
     struct batch *b = ctx;
-    fw_summary_flow(&b->summary, f);
-    if (b->spill && !b->spill_err[0] && fw_spill_add(b->spill, f, b->spill_err, sizeof b->spill_err))
-        b->failed = 1;
-    if (b->store_flows && b->store && fw_store_flow(b->store, f))
-        b->failed = 1;
+    for (size_t i = 0; i < n; i++) {
+        const fw_flow *f = fl[i];
+        fw_summary_flow(&b->summary, f);
+        if (b->detector)
+            fw_detector_feed(b->detector, f);
+        if (b->store_flows && b->store && fw_store_flow(b->store, f))
+            b->failed = 1;
+    }
 }
 
 static void on_minute(void *ctx, const fw_minute *m)
@@ -84,23 +93,6 @@ static void on_incident(void *ctx, json_t *ev)
         b->failed = 1;
     if (!strcmp(json_string_value(json_object_get(ev, "event")), "end"))
         json_array_append(b->episodes, ev);
-}
-
-static void feed(void *ctx, const fw_flow *f) { fw_detector_feed(ctx, f); }
-
-/* Detection over the whole input, replayed in event time from the spill. */
-static int detect(struct batch *b, const fw_config *cfg, char *err, size_t errn)
-{
-    fw_incidents *inc = fw_incidents_new(cfg, on_incident, b);
-    fw_detector *d = fw_detector_new(cfg, inc);
-    int rc = fw_spill_replay(b->spill, feed, d, err, errn);
-    fw_detector_stats st;
-    fw_detector_get_stats(d, &st);
-    if (!rc)
-        fw_detector_flush(d, INT64_MAX / 2);
-    fw_detector_free(d);
-    fw_incidents_free(inc);
-    return rc;
 }
 
 static double now_s(void)
@@ -197,74 +189,76 @@ int fw_cli_batch(int argc, char **argv)
 
     struct batch b = {.store_flows = store_flows, .episodes = json_array()};
     fw_summary_init(&b.summary);
-    if (detecting && !(b.spill = fw_spill_new(60 * FW_US_PER_S, err, sizeof err))) {
-        fw_err("%s", err);
-        fw_source_close(src);
-        fw_summary_destroy(&b.summary);
-        json_decref(b.episodes);
-        return 1;
+    fw_incidents *incidents = NULL;
+    if (detecting) {
+        incidents = fw_incidents_new(&cfg, on_incident, &b);
+        b.detector = fw_detector_new(&cfg, incidents);
     }
+    int status = 0;
     if (db_path) {
         char optjson[64];
         snprintf(optjson, sizeof optjson, "{\"store_flows\":%s}", store_flows ? "true" : "false");
         b.store = fw_store_open(db_path, "batch", fw_source_name(src), optjson, err, sizeof err);
         if (!b.store) {
             fw_err("%s", err);
-            fw_source_close(src);
-            fw_summary_destroy(&b.summary);
-            fw_spill_free(b.spill);
-            json_decref(b.episodes);
-            return 1;
+            status = 1;
         }
     }
-    fw_engine e;
-    fw_engine_opts eo = {.out_of_order_us = FW_WM_HOLD, .per_source = true, .chunk = 32768};
-    fw_engine_sinks sinks = {.quarantine = on_quarantine, .flow = on_flow, .minute = on_minute, .ctx = &b};
-    fw_engine_init(&e, &eo, &sinks);
+    fw_bounded_sinks sinks = {.quarantine = on_quarantine, .flows = on_flows,
+                              .minute = on_minute, .ctx = &b};
+    fw_bounded *bd = fw_bounded_new(true, FW_BATCH_SPILL_BUDGET, &sinks);
 
+    /* Pass 1: decode, judge quarantine, spill by minute. */
     fw_record rec;
-    int rc;
+    int rc = 0;
     uint64_t n = 0;
-    while ((rc = fw_source_next(src, &rec, err, sizeof err)) == 1) {
-        fw_engine_push(&e, &rec);
+    while (!status && (rc = fw_source_next(src, &rec, err, sizeof err)) == 1) {
+        if (fw_bounded_push(bd, &rec, err, sizeof err)) {
+            rc = -1;
+            break;
+        }
         if (show_progress && (++n & 0xffff) == 0)
             progress(src, n, false);
         if (b.failed)
             break;
     }
-    fw_engine_finish(&e);
-    if (show_progress)
-        progress(src, e.clean.st.rows_read, true);
-
-    int status = 0;
-    if (rc < 0) {
-        fw_err("%s", err);
-        status = 1;
-    } else if (b.spill_err[0]) {
-        fw_err("%s", b.spill_err);
-        status = 1;
-    } else if (b.failed) {
-        fw_err("%s: cannot write: %s", db_path, fw_store_errmsg(b.store));
-        status = 1;
-    } else if (b.spill && detect(&b, &cfg, err, sizeof err)) {
+    if (show_progress && !status)
+        progress(src, n, true);
+    /* Pass 2: minute by minute, aggregates and detection. */
+    if (status) {
+        /* the store did not open */
+    } else if (rc < 0) {
         fw_err("%s", err);
         status = 1;
     } else if (b.failed) {
         fw_err("%s: cannot write: %s", db_path, fw_store_errmsg(b.store));
         status = 1;
+    } else if (fw_bounded_run(bd, threads, err, sizeof err)) {
+        fw_err("%s", err);
+        status = 1;
+    } else {
+        if (b.detector)
+            fw_detector_flush(b.detector, INT64_MAX / 2);
+        if (b.failed) {
+            fw_err("%s: cannot write: %s", db_path, fw_store_errmsg(b.store));
+            status = 1;
+        }
     }
+    const fw_clean_stats *st = fw_bounded_stats(bd);
+    int64_t first_us, last_us;
+    fw_bounded_span(bd, &first_us, &last_us);
     const uint64_t *empty = fw_source_empty(src);
     if (!status && b.store) {
-        if (fw_store_finish_run(b.store, &e.clean.st, empty, fw_source_schema(src), e.first_us,
-                                e.last_us, fw_source_blank_lines(src))) {
+        if (fw_store_finish_run(b.store, st, empty, fw_source_schema(src), first_us, last_us,
+                                fw_source_blank_lines(src))) {
             fw_err("%s: cannot write: %s", db_path, fw_store_errmsg(b.store));
             status = 1;
         }
     }
     fw_summary_ctx sc = {
-        .input = fw_source_name(src), .db_path = db_path, .st = &e.clean.st,
-        .schema = fw_source_schema(src), .empty = empty, .first_us = e.first_us,
-        .last_us = e.last_us, .blank_lines = fw_source_blank_lines(src),
+        .input = fw_source_name(src), .db_path = db_path, .st = st,
+        .schema = fw_source_schema(src), .empty = empty, .first_us = first_us,
+        .last_us = last_us, .blank_lines = fw_source_blank_lines(src),
     };
     /* Write the summary to its temporary file, commit the database, then
      * move the summary into place: a failure leaves neither. */
@@ -278,7 +272,7 @@ int fw_cli_batch(int argc, char **argv)
         } else {
             sj_open = true;
             json_t *j = fw_summary_json(&b.summary, &sc);
-            if (b.spill)
+            if (b.detector)
                 json_object_set(j, "episodes", b.episodes);
             if (json_dumpf(j, sj.f, JSON_INDENT(2)) || fputc('\n', sj.f) == EOF) {
                 fw_err("%s: write error", summary_path);
@@ -306,17 +300,18 @@ int fw_cli_batch(int argc, char **argv)
         fw_store_abort(b.store);
     if (!status) {
         double dt = now_s() - t0;
-        fw_info("batch: %llu rows in %.2f s (%.0f rows/s)", (unsigned long long)e.clean.st.rows_read,
-                dt, dt > 0 ? e.clean.st.rows_read / dt : 0.0);
+        fw_info("batch: %llu rows in %.2f s (%.0f rows/s)", (unsigned long long)st->rows_read,
+                dt, dt > 0 ? st->rows_read / dt : 0.0);
         if (!quiet && !(summary_path && !strcmp(summary_path, "-"))) {
             fw_summary_print(&b.summary, &sc, stdout);
-            if (b.spill)
+            if (b.detector)
                 fw_summary_print_episodes(b.episodes, stdout);
         }
     }
-    fw_engine_destroy(&e);
+    fw_bounded_free(bd);
+    fw_detector_free(b.detector);
+    fw_incidents_free(incidents);
     fw_summary_destroy(&b.summary);
-    fw_spill_free(b.spill);
     json_decref(b.episodes);
     fw_source_close(src);
     return status;

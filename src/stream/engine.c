@@ -17,15 +17,10 @@ void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks
     e->first_us = INT64_MAX;
     e->last_us = INT64_MIN;
     e->next_close_us = INT64_MIN;
-    e->chunk = o->chunk;
     if (o->detect) {
         e->incidents = fw_incidents_new(o->detect, sinks->incident, sinks->ctx);
         e->detector = fw_detector_new(o->detect, e->incidents);
         e->lateness_us = (int64_t)(o->detect->lateness_s * FW_US_PER_S);
-    }
-    if (e->chunk) {
-        e->pend = fw_xmalloc(e->chunk * sizeof *e->pend);
-        e->sorted = fw_xmalloc(e->chunk * sizeof *e->sorted);
     }
 }
 
@@ -99,43 +94,8 @@ static enum fw_verdict accept(fw_engine *e, const fw_flow *f, uint64_t line, fw_
     return FW_ACCEPT;
 }
 
-/* Aggregate the pending chunk in minute order.  A stable counting sort on
- * the low 8 bits of the minute index groups each minute's records (and
- * keeps file order within a minute, so deduplication keeps the first). */
-static void drain(fw_engine *e)
-{
-    unsigned count[257] = {0};
-    for (unsigned i = 0; i < e->npend; i++)
-        count[((uint64_t)fw_floor_div(e->pend[i].flow.ts_us, 60 * FW_US_PER_S) & 255) + 1]++;
-    for (unsigned b = 1; b <= 256; b++)
-        count[b] += count[b - 1];
-    for (unsigned i = 0; i < e->npend; i++) {
-        unsigned b = (uint64_t)fw_floor_div(e->pend[i].flow.ts_us, 60 * FW_US_PER_S) & 255;
-        e->sorted[count[b]++] = e->pend[i];
-    }
-    for (unsigned i = 0; i < e->npend; i++) {
-        const struct fw_engine_pending *p = &e->sorted[i];
-        enum fw_verdict v = fw_clean_hashed(&e->clean, &p->flow, p->faults, p->hash, NULL, 0, p->line);
-        if (v == FW_ACCEPT)
-            accept(e, &p->flow, p->line, p->faults);
-        else
-            note(e, &p->flow, p->faults, v);
-    }
-    e->npend = 0;
-}
-
 enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec)
 {
-    if (e->chunk && !(rec->faults & e->clean.qmask)) {
-        struct fw_engine_pending *p = &e->pend[e->npend++];
-        p->flow = rec->flow;
-        p->hash = rec->hash ? rec->hash : fw_record_hash(rec->raw, rec->raw_n);
-        p->line = rec->line;
-        p->faults = rec->faults;
-        if (e->npend == e->chunk)
-            drain(e);
-        return FW_ACCEPT; /* provisional: judged when the chunk drains */
-    }
     enum fw_verdict v =
         rec->hash ? fw_clean_hashed(&e->clean, &rec->flow, rec->faults, rec->hash, rec->raw,
                                     rec->raw_n, rec->line)
@@ -160,6 +120,12 @@ enum fw_verdict fw_engine_push_hashed(fw_engine *e, const fw_flow *f, fw_faults 
     return v;
 }
 
+void fw_engine_close_until(fw_engine *e, int64_t end_us)
+{
+    fw_cleaner_advance(&e->clean, end_us);
+    fw_minutes_advance(&e->minutes, end_us);
+}
+
 void fw_engine_idle(fw_engine *e, int64_t event_time_us)
 {
     if (event_time_us <= e->wm.max_ts_us)
@@ -170,8 +136,6 @@ void fw_engine_idle(fw_engine *e, int64_t event_time_us)
 
 void fw_engine_finish(fw_engine *e)
 {
-    if (e->npend)
-        drain(e);
     if (e->detector)
         fw_detector_flush(e->detector, e->wm.max_ts_us);
     fw_minutes_flush(&e->minutes);
@@ -179,8 +143,6 @@ void fw_engine_finish(fw_engine *e)
 
 void fw_engine_destroy(fw_engine *e)
 {
-    free(e->pend);
-    free(e->sorted);
     fw_detector_free(e->detector);
     fw_incidents_free(e->incidents);
     fw_minutes_destroy(&e->minutes);

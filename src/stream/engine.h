@@ -29,10 +29,6 @@ typedef struct fw_engine_sinks {
 typedef struct fw_engine_opts {
     int64_t out_of_order_us; /* FW_WM_HOLD: hold until the input ends */
     bool per_source;         /* per-source minute rows */
-    /* Bounded input only: buffer this many records and aggregate them sorted
-     * by minute (stable), so a shuffled file touches each minute's state in
-     * runs instead of at random.  Results are identical; 0 disables. */
-    unsigned chunk;
     /* Detection settings, or NULL for aggregates only.  With detection the
      * input must arrive in event-time order within config->out_of_order_s;
      * panes close on the watermark, minutes and dedup slices at
@@ -40,22 +36,12 @@ typedef struct fw_engine_opts {
     const fw_config *detect;
 } fw_engine_opts;
 
-/* A record waiting in the chunk: the flow and its dedup hash. */
-struct fw_engine_pending {
-    fw_flow flow;
-    uint64_t hash;
-    uint64_t line;
-    fw_faults faults;
-};
-
 typedef struct fw_engine {
     fw_cleaner clean;
     fw_minutes minutes;
     fw_watermark wm;
     fw_engine_sinks sinks;
     int64_t first_us, last_us; /* event-time span of accepted flows */
-    struct fw_engine_pending *pend, *sorted; /* chunk buffers (chunk > 0) */
-    unsigned npend, chunk;
     fw_incidents *incidents;   /* with detection */
     fw_detector *detector;
     int64_t lateness_us;
@@ -64,9 +50,7 @@ typedef struct fw_engine {
 } fw_engine;
 
 void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks *sinks);
-/* Push one decoded record; returns the cleaning verdict (with a chunk,
- * FW_ACCEPT for a record not yet judged; the counters are final after
- * fw_engine_finish). */
+/* Push one decoded record; returns the cleaning verdict. */
 enum fw_verdict fw_engine_push(fw_engine *e, const fw_record *rec);
 /* Push a record already known to have no quarantine fault, by its hash
  * (fw_record_hash of its raw text): the replay path, which keeps no text. */
@@ -80,6 +64,9 @@ void fw_engine_defer_notes(fw_engine *e, bool defer);
 void fw_engine_note_quarantine(fw_engine *e, int64_t ts_us);
 /* Whether a quarantined record's timestamp can place it in a minute. */
 bool fw_faults_have_time(fw_faults faults);
+/* A bounded input handed over minute by minute (stream/bounded.h): close
+ * every minute and dedup slice that ends at or before end_us. */
+void fw_engine_close_until(fw_engine *e, int64_t end_us);
 /* Move event time forward without a flow (an idle live input). */
 void fw_engine_idle(fw_engine *e, int64_t event_time_us);
 /* End of input: close every open minute, pane and incident. */
@@ -89,8 +76,7 @@ void fw_engine_destroy(fw_engine *e);
 struct fw_ckpt_writer;
 struct fw_ckpt_reader;
 /* Save the whole engine state (cleaner counters and dedup slices, watermark,
- * open minutes, detection state and open incidents).  Pending chunked
- * records must have been drained (streams do not chunk). */
+ * open minutes, detection state and open incidents). */
 int fw_engine_save(const fw_engine *e, struct fw_ckpt_writer *w);
 /* Restore into an engine initialised with the same options. */
 int fw_engine_load(fw_engine *e, struct fw_ckpt_reader *r);

@@ -1,4 +1,9 @@
-/* spill.c - event-time bucketed spill to temporary files (see spill.h). */
+/* spill.c - event-time bucketed records, in memory and on disk (see spill.h).
+ *
+ * On disk a piece is a header (the previous piece of its bucket: offset and
+ * length, or -1) followed by whole records.  Reading a bucket walks its
+ * chain from the newest piece back, filling the output from its end, so the
+ * records come out in the order they were added. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,43 +14,52 @@
 #include "core/ts.h"
 #include "stream/spill.h"
 
+#define STAGE_BYTES (1u << 20)
+#define FIRST_BUF 4096
+
+struct piece_head {
+    int64_t prev_off; /* the bucket's previous piece, -1 for none */
+    uint64_t prev_len;/* its record bytes */
+};
+
 struct bucket {
     int64_t idx;
-    FILE *f;          /* open for appending, or NULL */
-    uint64_t n;       /* flows written */
-    uint64_t used;    /* last use, for closing the least recently used */
+    uint64_t n;          /* records in all */
+    char *buf;           /* newest records, not yet written */
+    size_t len, cap;     /* bytes used and allocated in buf */
+    int64_t last_off;    /* newest piece on disk, -1 for none */
+    uint64_t last_len;   /* its record bytes */
 };
 
 struct fw_spill {
-    char dir[4096];
     int64_t bucket_us;
-    struct bucket *b; /* sorted by idx */
-    size_t nb, cap;
-    unsigned nopen;
-    uint64_t clock, count;
+    size_t rec_size, budget;
+    struct bucket *b;    /* sorted by idx */
+    size_t nb, bcap;
+    size_t held;         /* bytes allocated in bucket buffers */
+    size_t last;         /* the bucket of the latest add, tried first */
+    uint64_t count;
+    int fd;              /* -1 until the first spill */
+    char path[4096];     /* for messages; already unlinked */
+    int64_t file_end;
+    char *stage;
+    size_t staged;
 };
 
-fw_spill *fw_spill_new(int64_t bucket_us, char *err, size_t errn)
+fw_spill *fw_spill_new(int64_t bucket_us, size_t rec_size, size_t budget)
 {
     fw_spill *s = fw_xcalloc(1, sizeof *s);
-    const char *tmp = getenv("TMPDIR");
-    snprintf(s->dir, sizeof s->dir, "%s/floodwatch-spill-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(s->dir)) {
-        snprintf(err, errn, "%s: cannot create a temporary directory: %s", s->dir, strerror(errno));
-        free(s);
-        return NULL;
-    }
     s->bucket_us = bucket_us;
+    s->rec_size = rec_size;
+    s->budget = budget;
+    s->fd = -1;
     return s;
-}
-
-static void path_of(const fw_spill *s, int64_t idx, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s/%lld", s->dir, (long long)idx);
 }
 
 static struct bucket *find_bucket(fw_spill *s, int64_t idx)
 {
+    if (s->last < s->nb && s->b[s->last].idx == idx)
+        return &s->b[s->last];
     size_t lo = 0, hi = s->nb;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -54,140 +68,235 @@ static struct bucket *find_bucket(fw_spill *s, int64_t idx)
         else
             hi = mid;
     }
-    if (lo < s->nb && s->b[lo].idx == idx)
-        return &s->b[lo];
-    if (s->nb == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 64;
-        s->b = fw_xrealloc(s->b, s->cap * sizeof *s->b);
+    if (lo == s->nb || s->b[lo].idx != idx) {
+        if (s->nb == s->bcap) {
+            s->bcap = s->bcap ? 2 * s->bcap : 64;
+            s->b = fw_xrealloc(s->b, s->bcap * sizeof *s->b);
+        }
+        memmove(s->b + lo + 1, s->b + lo, (s->nb - lo) * sizeof *s->b);
+        s->b[lo] = (struct bucket){.idx = idx, .last_off = -1};
+        s->nb++;
     }
-    memmove(s->b + lo + 1, s->b + lo, (s->nb - lo) * sizeof *s->b);
-    s->b[lo] = (struct bucket){idx, NULL, 0, 0};
-    s->nb++;
+    s->last = lo;
     return &s->b[lo];
 }
 
-int fw_spill_add(fw_spill *s, const fw_flow *f, char *err, size_t errn)
+static int write_all(fw_spill *s, const char *p, size_t n, char *err, size_t errn)
 {
-    struct bucket *b = find_bucket(s, fw_floor_div(f->ts_us, s->bucket_us));
-    b->used = ++s->clock;
-    if (!b->f) {
-        if (s->nopen == FW_SPILL_OPEN) {
-            /* Close the least recently used file to stay under the limit. */
-            struct bucket *lru = NULL;
-            for (size_t i = 0; i < s->nb; i++)
-                if (s->b[i].f && (!lru || s->b[i].used < lru->used))
-                    lru = &s->b[i];
-            if (fclose(lru->f)) {
-                snprintf(err, errn, "%s: cannot write: %s", s->dir, strerror(errno));
-                lru->f = NULL;
-                return -1;
-            }
-            lru->f = NULL;
-            s->nopen--;
-        }
-        char path[4200];
-        path_of(s, b->idx, path, sizeof path);
-        b->f = fopen(path, "ab");
-        if (!b->f) {
-            snprintf(err, errn, "%s: cannot write: %s", path, strerror(errno));
+    while (n) {
+        ssize_t w = write(s->fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            snprintf(err, errn, "%s: cannot write the spill file (%lld bytes so far): %s", s->path,
+                     (long long)s->file_end, w < 0 ? strerror(errno) : "no space");
             return -1;
         }
-        s->nopen++;
+        p += w;
+        n -= (size_t)w;
+        s->file_end += w;
     }
-    if (fwrite(f, sizeof *f, 1, b->f) != 1) {
-        snprintf(err, errn, "%s: cannot write: %s", s->dir, strerror(errno));
+    return 0;
+}
+
+static int stage_flush(fw_spill *s, char *err, size_t errn)
+{
+    int rc = s->staged ? write_all(s, s->stage, s->staged, err, errn) : 0;
+    s->staged = 0;
+    return rc;
+}
+
+/* Append bytes at the logical end of the file (staged, then written). */
+static int stage_put(fw_spill *s, const void *p, size_t n, char *err, size_t errn)
+{
+    if (s->staged + n > STAGE_BYTES) {
+        if (stage_flush(s, err, errn))
+            return -1;
+        if (n > STAGE_BYTES)
+            return write_all(s, p, n, err, errn);
+    }
+    memcpy(s->stage + s->staged, p, n);
+    s->staged += n;
+    return 0;
+}
+
+static int open_file(fw_spill *s, char *err, size_t errn)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s->path, sizeof s->path, "%s/floodwatch-spill-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    s->fd = mkstemp(s->path);
+    if (s->fd < 0) {
+        snprintf(err, errn, "%s: cannot create the spill file: %s", s->path, strerror(errno));
         return -1;
     }
-    b->n++;
-    s->count++;
+    unlink(s->path);
+    s->stage = fw_xmalloc(STAGE_BYTES);
     return 0;
 }
 
-uint64_t fw_spill_count(const fw_spill *s) { return s->count; }
-
-static int cmp_keyed(const void *a, const void *b)
+/* Write every bucket's buffer as a piece and free the buffers. */
+static int spill_all(fw_spill *s, char *err, size_t errn)
 {
-    const fw_flow *x = a, *y = b;
-    if (x->ts_us != y->ts_us)
-        return x->ts_us < y->ts_us ? -1 : 1;
-    return 0;
-}
-
-int fw_spill_replay(fw_spill *s, void (*fn)(void *ctx, const fw_flow *f), void *ctx, char *err,
-                    size_t errn)
-{
-    fw_flow *buf = NULL;
-    size_t cap = 0;
+    if (s->fd < 0 && open_file(s, err, errn))
+        return -1;
     for (size_t i = 0; i < s->nb; i++) {
         struct bucket *b = &s->b[i];
-        if (b->f) {
-            if (fclose(b->f)) {
-                b->f = NULL;
-                snprintf(err, errn, "%s: cannot write: %s", s->dir, strerror(errno));
-                free(buf);
+        if (b->len) {
+            int64_t off = s->file_end + (int64_t)s->staged;
+            struct piece_head h = {b->last_off, b->last_len};
+            if (stage_put(s, &h, sizeof h, err, errn) || stage_put(s, b->buf, b->len, err, errn))
                 return -1;
-            }
-            b->f = NULL;
-            s->nopen--;
+            b->last_off = off;
+            b->last_len = b->len;
         }
-        if (b->n > cap) {
-            cap = b->n;
-            buf = fw_xrealloc(buf, cap * sizeof *buf);
+        free(b->buf);
+        b->buf = NULL;
+        b->len = b->cap = 0;
+    }
+    s->held = 0;
+    return stage_flush(s, err, errn);
+}
+
+void *fw_spill_reserve(fw_spill *s, int64_t ts_us, char *err, size_t errn)
+{
+    struct bucket *b = find_bucket(s, fw_floor_div(ts_us, s->bucket_us));
+    if (b->len + s->rec_size > b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : FIRST_BUF;
+        while (cap < b->len + s->rec_size)
+            cap *= 2;
+        if (s->held + cap - b->cap > s->budget && s->held) {
+            size_t pos = (size_t)(b - s->b);
+            if (spill_all(s, err, errn))
+                return NULL;
+            b = &s->b[pos];
+            cap = FIRST_BUF;
+            while (cap < s->rec_size)
+                cap *= 2;
         }
-        char path[4200];
-        path_of(s, b->idx, path, sizeof path);
-        FILE *f = fopen(path, "rb");
-        if (!f || fread(buf, sizeof *buf, b->n, f) != b->n) {
-            snprintf(err, errn, "%s: cannot read back: %s", path, f ? "short file" : strerror(errno));
-            if (f)
-                fclose(f);
-            free(buf);
+        b->buf = fw_xrealloc(b->buf, cap);
+        s->held += cap - b->cap;
+        b->cap = cap;
+    }
+    void *p = b->buf + b->len;
+    b->len += s->rec_size;
+    b->n++;
+    s->count++;
+    return p;
+}
+
+int fw_spill_add(fw_spill *s, int64_t ts_us, const void *rec, char *err, size_t errn)
+{
+    void *p = fw_spill_reserve(s, ts_us, err, errn);
+    if (!p)
+        return -1;
+    memcpy(p, rec, s->rec_size);
+    return 0;
+}
+
+size_t fw_spill_buckets(const fw_spill *s) { return s->nb; }
+int64_t fw_spill_bucket_start(const fw_spill *s, size_t i) { return s->b[i].idx * s->bucket_us; }
+uint64_t fw_spill_bucket_len(const fw_spill *s, size_t i) { return s->b[i].n; }
+uint64_t fw_spill_count(const fw_spill *s) { return s->count; }
+uint64_t fw_spill_disk_bytes(const fw_spill *s) { return (uint64_t)s->file_end + s->staged; }
+
+static int read_at(const fw_spill *s, void *p, size_t n, int64_t off, char *err, size_t errn)
+{
+    while (n) {
+        ssize_t r = pread(s->fd, p, n, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            snprintf(err, errn, "%s: cannot read the spill file back at %lld: %s", s->path,
+                     (long long)off, r < 0 ? strerror(errno) : "short file");
             return -1;
         }
-        fclose(f);
-        unlink(path);
-        /* Equal times keep their arrival order: merge sort (qsort is not
-         * stable), on an array small enough to copy. */
-        fw_flow *orig = buf, *tmp = fw_xmalloc(b->n * sizeof *tmp + 1);
-        for (size_t w = 1; w < b->n; w *= 2) {
-            for (size_t lo = 0; lo < b->n; lo += 2 * w) {
-                size_t mid = lo + w < b->n ? lo + w : b->n, hi = lo + 2 * w < b->n ? lo + 2 * w : b->n;
-                size_t a = lo, c = mid, o = lo;
-                while (a < mid && c < hi)
-                    tmp[o++] = cmp_keyed(&buf[c], &buf[a]) < 0 ? buf[c++] : buf[a++];
-                while (a < mid)
-                    tmp[o++] = buf[a++];
-                while (c < hi)
-                    tmp[o++] = buf[c++];
-            }
-            fw_flow *t = buf;
-            buf = tmp;
-            tmp = t;
-        }
-        free(tmp);
-        if (buf != orig)
-            cap = b->n; /* buf is now the merge buffer, of b->n flows */
-        for (uint64_t k = 0; k < b->n; k++)
-            fn(ctx, &buf[k]);
-        b->n = 0;
+        p = (char *)p + r;
+        n -= (size_t)r;
+        off += r;
     }
-    free(buf);
-    cap = 0;
     return 0;
+}
+
+int fw_spill_read(fw_spill *s, size_t i, void *out, char *err, size_t errn)
+{
+    const struct bucket *b = &s->b[i];
+    char *o = out;
+    size_t pos = (size_t)b->n * s->rec_size;
+    if (b->len) {
+        pos -= b->len;
+        memcpy(o + pos, b->buf, b->len);
+    }
+    if (b->last_off >= 0 && s->staged) {
+        /* Adding is over: make every piece readable.  Only the adding
+         * thread can have staged bytes, so this runs once, before any
+         * reader thread starts (see spill.h). */
+        if (stage_flush(s, err, errn))
+            return -1;
+    }
+    int64_t off = b->last_off;
+    uint64_t len = b->last_len;
+    while (off >= 0) {
+        if (len > pos) {
+            snprintf(err, errn, "%s: spill file damaged (bucket %zu)", s->path, i);
+            return -1;
+        }
+        struct piece_head h;
+        if (read_at(s, &h, sizeof h, off, err, errn) ||
+            read_at(s, o + pos - len, len, off + (int64_t)sizeof h, err, errn))
+            return -1;
+        pos -= len;
+        off = h.prev_off;
+        len = h.prev_len;
+    }
+    if (pos) {
+        snprintf(err, errn, "%s: spill file damaged (bucket %zu is short)", s->path, i);
+        return -1;
+    }
+    return 0;
+}
+
+uint64_t *fw_spill_sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
+{
+    uint64_t any = 0, all = ~0ULL;
+    for (size_t i = 0; i < n; i++) {
+        any |= a[i];
+        all &= a[i];
+    }
+    size_t count[2049];
+    for (int shift = 32; shift < 64; shift += 11) {
+        if ((((any ^ all) >> shift) & 0x7ff) == 0)
+            continue;
+        memset(count, 0, sizeof count);
+        for (size_t i = 0; i < n; i++)
+            count[((a[i] >> shift) & 0x7ff) + 1]++;
+        for (size_t d = 1; d <= 2048; d++)
+            count[d] += count[d - 1];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(a[i] >> shift) & 0x7ff]++] = a[i];
+        uint64_t *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    return a;
+}
+
+void fw_spill_release(fw_spill *s, size_t i)
+{
+    struct bucket *b = &s->b[i];
+    free(b->buf);
+    b->buf = NULL;
+    b->len = b->cap = 0;
 }
 
 void fw_spill_free(fw_spill *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->nb; i++) {
-        if (s->b[i].f)
-            fclose(s->b[i].f);
-        char path[4200];
-        path_of(s, s->b[i].idx, path, sizeof path);
-        unlink(path);
-    }
-    rmdir(s->dir);
+    for (size_t i = 0; i < s->nb; i++)
+        free(s->b[i].buf);
+    if (s->fd >= 0)
+        close(s->fd);
+    free(s->stage);
     free(s->b);
     free(s);
 }

@@ -331,5 +331,18 @@ for f in seed.csv pt_nasty.csv pt_long.csv; do
     fi
 done
 
+# 15. Batch spills records past its memory budget to a temporary file; when
+#     it cannot make one, it fails with a message naming the path and writes
+#     no database.
+rm -f nospill.db
+if TMPDIR=/nonexistent/spill "$FW" batch -q --no-detect --db nospill.db seed.csv 2> nospill.err; then
+    fail=$((fail + 1)); echo "FAIL batch_spill_error (exit 0)"
+elif grep -q "/nonexistent/spill/floodwatch-spill-.*: cannot create the spill file" nospill.err &&
+     [ ! -s nospill.db ]; then
+    pass=$((pass + 1)); echo "ok   batch_spill_error"
+else
+    fail=$((fail + 1)); echo "FAIL batch_spill_error"; cat nospill.err
+fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,0 +1,205 @@
+/* test_bounded.c - the minute spill and the two-pass batch pipeline. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/ts.h"
+#include "stream/bounded.h"
+#include "stream/spill.h"
+
+#define S FW_US_PER_S
+#define MIN (60 * S)
+
+struct rec {
+    int64_t ts;
+    uint64_t seq;
+    char pad[40];
+};
+
+/* Records land in their bucket, come back in the order added, and buckets
+ * come out in time order, whether they stayed in memory or went to disk. */
+static void check_spill(size_t budget, bool expect_disk)
+{
+    fw_spill *s = fw_spill_new(MIN, sizeof(struct rec), budget);
+    char err[256];
+    const int n = 20000;
+    /* Minutes 7, 3, -2 (before the epoch), 100, in a shuffled order. */
+    static const int64_t minute[] = {7, 3, -2, 100};
+    for (int i = 0; i < n; i++) {
+        struct rec r = {.ts = minute[(i * 7 + i / 3) % 4] * MIN + (i % 59) * S, .seq = (uint64_t)i};
+        assert_int_equal(fw_spill_add(s, r.ts, &r, err, sizeof err), 0);
+    }
+    assert_int_equal(fw_spill_count(s), n);
+    assert_int_equal(fw_spill_buckets(s), 4);
+    assert_true(expect_disk ? fw_spill_disk_bytes(s) > 0 : fw_spill_disk_bytes(s) == 0);
+    static const int64_t sorted[] = {-2, 3, 7, 100};
+    uint64_t total = 0;
+    for (size_t b = 0; b < 4; b++) {
+        assert_int_equal(fw_spill_bucket_start(s, b), sorted[b] * MIN);
+        size_t len = fw_spill_bucket_len(s, b);
+        struct rec *out = malloc(len * sizeof *out);
+        assert_int_equal(fw_spill_read(s, b, out, err, sizeof err), 0);
+        fw_spill_release(s, b);
+        for (size_t k = 0; k < len; k++) {
+            assert_int_equal(fw_floor_div(out[k].ts, MIN), sorted[b]);
+            if (k)
+                assert_true(out[k].seq > out[k - 1].seq);
+        }
+        total += len;
+        free(out);
+    }
+    assert_int_equal(total, n);
+    fw_spill_free(s);
+}
+
+static void test_spill_in_memory(void **state) { check_spill(64u << 20, false); }
+/* A 16 KiB budget forces dozens of pieces per bucket. */
+static void test_spill_to_disk(void **state) { check_spill(16u << 10, true); }
+
+/* ---- the pipeline ------------------------------------------------------- */
+
+struct out {
+    char text[1 << 16];
+    size_t len;
+    uint64_t flows;
+};
+
+static void put(struct out *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(o->text + o->len, sizeof o->text - o->len, fmt, ap);
+    va_end(ap);
+    assert_true(w > 0 && o->len + (size_t)w < sizeof o->text);
+    o->len += (size_t)w;
+}
+
+static void on_flows(void *ctx, const fw_flow *const *f, size_t n)
+{
+    struct out *o = ctx;
+    for (size_t i = 0; i < n; i++) {
+        /* Event-time order across the whole run. */
+        put(o, "f %lld %u\n", (long long)f[i]->ts_us, f[i]->src_port);
+        o->flows++;
+    }
+}
+
+static void on_minute(void *ctx, const fw_minute *m)
+{
+    put(ctx, "m %lld ev=%llu q=%llu d=%llu dst=%zu\n", (long long)m->start_us,
+        (unsigned long long)m->global.events, (unsigned long long)m->quality.quarantined,
+        (unsigned long long)m->quality.duplicates, (size_t)m->dst.len);
+}
+
+static void on_quarantine(void *ctx, uint64_t line, fw_faults reasons, const char *raw, size_t n)
+{
+    put(ctx, "q %llu %.*s\n", (unsigned long long)line, (int)n, raw);
+}
+
+static fw_record record(uint64_t line, int64_t ts, uint16_t port, const char *raw)
+{
+    fw_record r = {0};
+    r.flow.ts_us = ts;
+    fw_addr_parse("10.0.0.1", 8, &r.flow.src);
+    fw_addr_parse("10.0.0.2", 8, &r.flow.dst);
+    r.flow.proto = FW_PROTO_UDP;
+    r.flow.src_port = port;
+    r.flow.dst_port = 53;
+    r.flow.pkts_sent = 1;
+    r.flow.bytes_sent = 100;
+    r.raw = raw;
+    r.raw_n = strlen(raw);
+    r.line = line;
+    return r;
+}
+
+/* Ten minutes, shuffled; a duplicate of each tenth row; a quarantined row
+ * with a time and one without.  Every thread count and budget must give
+ * the same sinks output, in the same order. */
+static void run(unsigned threads, size_t budget, struct out *o, fw_clean_stats *st)
+{
+    fw_bounded_sinks sinks = {.quarantine = on_quarantine, .flows = on_flows,
+                              .minute = on_minute, .ctx = o};
+    fw_bounded *b = fw_bounded_new(false, budget, &sinks);
+    char err[256], raw[64];
+    uint64_t line = 1;
+    for (int i = 0; i < 3000; i++) {
+        int64_t ts = (int64_t)((i * 7919) % 600) * S + (i % 3) * 1000;
+        snprintf(raw, sizeof raw, "row %d", i);
+        fw_record r = record(++line, ts, (uint16_t)i, raw);
+        assert_int_equal(fw_bounded_push(b, &r, err, sizeof err), 0);
+        if (i % 10 == 0) {
+            r.line = ++line;
+            r.flow.src_port = 9; /* same text: a duplicate; the first is kept */
+            assert_int_equal(fw_bounded_push(b, &r, err, sizeof err), 0);
+        }
+    }
+    fw_record q = record(++line, 125 * S, 1, "bad,row");
+    q.faults = FW_BIT(FW_R_SRC_IP_INVALID);
+    assert_int_equal(fw_bounded_push(b, &q, err, sizeof err), 0);
+    q = record(++line, 0, 1, "no,time");
+    q.faults = FW_BIT(FW_R_TIMESTAMP_INVALID);
+    assert_int_equal(fw_bounded_push(b, &q, err, sizeof err), 0);
+    assert_int_equal(fw_bounded_run(b, threads, err, sizeof err), 0);
+    *st = *fw_bounded_stats(b);
+    int64_t first, last;
+    fw_bounded_span(b, &first, &last);
+    assert_int_equal(first, 0);
+    assert_true(last >= 599 * S && last < 600 * S);
+    fw_bounded_free(b);
+}
+
+static void test_bounded_identical_for_any_threads(void **state)
+{
+    static struct out ref, o;
+    fw_clean_stats st_ref, st;
+    memset(&ref, 0, sizeof ref);
+    run(1, 64u << 20, &ref, &st_ref);
+    assert_int_equal(st_ref.rows_read, 3000 + 300 + 2);
+    assert_int_equal(st_ref.accepted, 3000);
+    assert_int_equal(st_ref.duplicates, 300);
+    assert_int_equal(st_ref.quarantined, 2);
+    assert_int_equal(ref.flows, 3000);
+    /* No kept flow is a duplicate's copy: port 9 only for i == 9. */
+    int nine = 0;
+    for (const char *p = ref.text; (p = strstr(p, " 9\n")); p++)
+        nine++;
+    assert_int_equal(nine, 1);
+    /* Minute 2 has the quarantined row with a time. */
+    assert_non_null(strstr(ref.text, "m 120000000 ev=300 q=1 d=30 dst=1\n"));
+    /* Quarantined rows go out at once, before any minute. */
+    assert_true(strstr(ref.text, "q ") < strstr(ref.text, "m "));
+    /* Flows in event-time order. */
+    long long prev = -1, ts;
+    for (const char *p = ref.text; (p = strstr(p, "f ")); p++) {
+        assert_int_equal(sscanf(p, "f %lld", &ts), 1);
+        assert_true(ts >= prev);
+        prev = ts;
+    }
+    static const struct { unsigned threads; size_t budget; } cases[] = {
+        {2, 64u << 20}, {3, 4096}, {8, 1}, {1, 4096},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        memset(&o, 0, sizeof o);
+        run(cases[c].threads, cases[c].budget, &o, &st);
+        assert_int_equal(o.len, ref.len);
+        assert_memory_equal(o.text, ref.text, ref.len);
+        assert_memory_equal(&st, &st_ref, sizeof st);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spill_in_memory),
+        cmocka_unit_test(test_spill_to_disk),
+        cmocka_unit_test(test_bounded_identical_for_any_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
