@@ -37,6 +37,7 @@
 #include "input/source.h"
 #include "store/store.h"
 #include "stream/engine.h"
+#include "stream/spill.h"
 
 static const char usage_text[] =
     "usage: floodwatch stream --input FILE|- [options]\n"
@@ -71,11 +72,7 @@ struct rrec {
     uint64_t hash;
     uint64_t line;
     fw_faults faults;
-};
-
-struct rkey {
-    uint64_t key; /* arrival time, microseconds from the earliest */
-    uint32_t idx;
+    int64_t arrival_us;   /* replay time: event time plus any --disorder */
 };
 
 struct stream {
@@ -230,33 +227,6 @@ static void on_late(void *ctx, const fw_flow *f, uint64_t line)
 
 /* ---- replay ------------------------------------------------------------- */
 
-/* Stable LSD radix sort on 16-bit digits; passes whose digit is constant
- * are skipped.  O(n) per pass. */
-static void radix_sort(struct rkey *a, size_t n)
-{
-    struct rkey *tmp = fw_xmalloc((n ? n : 1) * sizeof *tmp), *src = a, *dst = tmp;
-    size_t *count = fw_xmalloc(65537 * sizeof *count);
-    uint64_t any = 0;
-    for (size_t i = 0; i < n; i++)
-        any |= src[i].key;
-    for (int shift = 0; shift < 64 && (any >> shift); shift += 16) {
-        memset(count, 0, 65537 * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[((src[i].key >> shift) & 0xffff) + 1]++;
-        for (size_t d = 1; d <= 65536; d++)
-            count[d] += count[d - 1];
-        for (size_t i = 0; i < n; i++)
-            dst[count[(src[i].key >> shift) & 0xffff]++] = src[i];
-        struct rkey *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a)
-        memcpy(a, src, n * sizeof *a);
-    free(tmp);
-    free(count);
-}
-
 static uint64_t splitmix(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -265,25 +235,33 @@ static uint64_t splitmix(uint64_t *x)
     return z ^ (z >> 31);
 }
 
+/* The replay: records spilled by minute of arrival (stream/spill.h), so
+ * memory stays flat however long the file, and handed out one minute at a
+ * time, ordered by arrival (stable: ties keep file order). */
 struct replay {
-    struct rrec *recs;
-    struct rkey *order;
-    size_t n, cap;
+    fw_spill *spill;
+    uint64_t n;              /* records in all */
+    size_t bucket;           /* the next bucket to load */
+    struct rrec *recs;       /* the loaded bucket, in file order */
+    uint64_t *keys, *tmp;
+    const uint64_t *order;   /* its replay order (index in the low 32 bits) */
+    size_t len, at, cap;
+    double fill_s;           /* time spent reading back and ordering buckets */
 };
 
+#define REPLAY_BUDGET (16u << 20)
+
 /* Read the whole input: quarantined rows go through the engine at once
- * (their raw text is only valid now), the rest are kept and ordered. */
+ * (their raw text is only valid now), the rest are spilled by arrival. */
 static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char *err, size_t errn)
 {
     fw_record rec;
     int rc;
     fw_faults qmask = fw_quarantine_mask();
     double t0 = wall_s();
-    /* A seed-format row is about 135 bytes: size the array once. */
-    if (fw_source_size(src) / 100 > rp->cap) {
-        rp->cap = fw_source_size(src) / 100;
-        rp->recs = fw_xrealloc(rp->recs, rp->cap * sizeof *rp->recs);
-    }
+    uint64_t rng = s->seed;
+    uint64_t spread = (uint64_t)(s->disorder_s * FW_US_PER_S);
+    rp->spill = fw_spill_new(60 * FW_US_PER_S, sizeof(struct rrec), REPLAY_BUDGET);
     fw_engine_defer_notes(&s->e, true);
     while ((rc = fw_source_next(src, &rec, err, errn)) == 1) {
         if (rec.faults & qmask) {
@@ -293,41 +271,95 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
             if (!fw_faults_have_time(rec.faults))
                 continue;
         }
-        if (rp->n == rp->cap) {
-            rp->cap = rp->cap ? 2 * rp->cap : 65536;
-            rp->recs = fw_xrealloc(rp->recs, rp->cap * sizeof *rp->recs);
+        int64_t arrival = rec.flow.ts_us;
+        if (spread)
+            arrival += (int64_t)(splitmix(&rng) % (spread + 1));
+        struct rrec *r = fw_spill_reserve(rp->spill, arrival, err, errn);
+        if (!r) {
+            rc = -1;
+            break;
         }
-        struct rrec *r = &rp->recs[rp->n++];
         r->flow = rec.flow;
         r->hash = rec.hash ? rec.hash : fw_record_hash(rec.raw, rec.raw_n);
         r->line = rec.line;
         r->faults = rec.faults;
+        r->arrival_us = arrival;
     }
     fw_engine_defer_notes(&s->e, false);
     if (rc < 0)
         return -1;
-    if (rp->n > UINT32_MAX) {
-        snprintf(err, errn, "%s: more than %u records do not fit one replay", s->input, UINT32_MAX);
+    rp->n = fw_spill_count(rp->spill);
+    s->load_s = wall_s() - t0;
+    return 0;
+}
+
+/* Load the next bucket and order it.  0, or -1 with a message. */
+static int replay_fill(struct replay *rp, char *err, size_t errn)
+{
+    double t0 = wall_s();
+    size_t i = rp->bucket++;
+    size_t n = fw_spill_bucket_len(rp->spill, i);
+    if (n > UINT32_MAX) {
+        snprintf(err, errn, "more than %u records in one minute do not fit one replay", UINT32_MAX);
         return -1;
     }
-    double t1 = wall_s();
-    s->load_s = t1 - t0;
-    rp->order = fw_xmalloc((rp->n ? rp->n : 1) * sizeof *rp->order);
-    int64_t min = INT64_MAX;
-    for (size_t i = 0; i < rp->n; i++)
-        if (rp->recs[i].flow.ts_us < min)
-            min = rp->recs[i].flow.ts_us;
-    uint64_t rng = s->seed;
-    uint64_t spread = (uint64_t)(s->disorder_s * FW_US_PER_S);
-    for (size_t i = 0; i < rp->n; i++) {
-        uint64_t k = (uint64_t)(rp->recs[i].flow.ts_us - min);
-        if (spread)
-            k += splitmix(&rng) % (spread + 1);
-        rp->order[i] = (struct rkey){k, (uint32_t)i};
+    if (n > rp->cap) {
+        rp->cap = n;
+        free(rp->recs);
+        free(rp->keys);
+        free(rp->tmp);
+        rp->recs = fw_xmalloc(n * sizeof *rp->recs);
+        rp->keys = fw_xmalloc(n * sizeof *rp->keys);
+        rp->tmp = fw_xmalloc(n * sizeof *rp->tmp);
     }
-    radix_sort(rp->order, rp->n);
-    s->sort_s = wall_s() - t1;
+    if (fw_spill_read(rp->spill, i, rp->recs, err, errn))
+        return -1;
+    fw_spill_release(rp->spill, i);
+    int64_t start = fw_spill_bucket_start(rp->spill, i);
+    for (size_t k = 0; k < n; k++)
+        rp->keys[k] = (uint64_t)(rp->recs[k].arrival_us - start) << 32 | k;
+    rp->order = fw_spill_sort_keys(rp->keys, rp->tmp, n);
+    rp->len = n;
+    rp->at = 0;
+    rp->fill_s += wall_s() - t0;
     return 0;
+}
+
+/* The next record in replay order, or NULL at the end (or on an error,
+ * with a message in err). */
+static const struct rrec *replay_next(struct replay *rp, char *err, size_t errn)
+{
+    while (rp->at == rp->len) {
+        if (rp->bucket == fw_spill_buckets(rp->spill))
+            return NULL;
+        if (replay_fill(rp, err, errn))
+            return NULL;
+    }
+    return &rp->recs[(uint32_t)rp->order[rp->at++]];
+}
+
+/* Skip the first pos records (a resumed run). */
+static int replay_skip(struct replay *rp, uint64_t pos, char *err, size_t errn)
+{
+    while (rp->bucket < fw_spill_buckets(rp->spill) &&
+           pos >= fw_spill_bucket_len(rp->spill, rp->bucket)) {
+        pos -= fw_spill_bucket_len(rp->spill, rp->bucket);
+        fw_spill_release(rp->spill, rp->bucket++);
+    }
+    if (!pos)
+        return 0;
+    if (rp->bucket == fw_spill_buckets(rp->spill) || replay_fill(rp, err, errn))
+        return -1;
+    rp->at = pos;
+    return 0;
+}
+
+static void replay_free(struct replay *rp)
+{
+    fw_spill_free(rp->spill);
+    free(rp->recs);
+    free(rp->keys);
+    free(rp->tmp);
 }
 
 /* ---- checkpoints -------------------------------------------------------- */
@@ -740,36 +772,31 @@ int fw_cli_stream(int argc, char **argv)
         if (fw_source_set_threads(src, s.threads, err, sizeof err) ||
             replay_load(&s, src, &rp, err, sizeof err)) {
             fw_err("%s", err);
-            free(rp.recs);
-            free(rp.order);
+            replay_free(&rp);
             goto out;
         }
-        size_t pos = 0;
+        uint64_t pos = 0;
         if (resume) {
-            if (fw_engine_load(&s.e, &ck) || head.position > rp.n) {
+            if (fw_engine_load(&s.e, &ck) || head.position > rp.n ||
+                replay_skip(&rp, head.position, err, sizeof err)) {
                 fw_err("%s/state.ckpt: the checkpoint does not fit this input and these "
                        "settings; remove it to start over", s.ckpt_dir);
-                free(rp.recs);
-                free(rp.order);
+                replay_free(&rp);
                 goto out;
             }
             pos = head.position;
             if (!s.quiet)
-                fw_info("stream: resuming from %s/state.ckpt at record %zu of %zu", s.ckpt_dir, pos,
-                        rp.n);
+                fw_info("stream: resuming from %s/state.ckpt at record %llu of %llu", s.ckpt_dir,
+                        (unsigned long long)pos, (unsigned long long)rp.n);
         }
         fw_ckpt_close(&ck);
         int64_t every = (int64_t)(s.ckpt_every_s * FW_US_PER_S);
         fw_faults qmask = fw_quarantine_mask();
         int64_t next_ckpt = INT64_MIN;
         double start_wall = wall_s();
-        uint64_t first_key = pos < rp.n ? rp.order[pos].key : 0;
-        for (; pos < rp.n && !s.failed; pos++) {
-            const struct rrec *r = &rp.recs[rp.order[pos].idx];
-            /* The file is shuffled: records are read in a random order, so
-             * fetch a few ahead. */
-            if (pos + 8 < rp.n)
-                __builtin_prefetch(&rp.recs[rp.order[pos + 8].idx]);
+        int64_t first_arrival = INT64_MIN;
+        err[0] = 0;
+        for (const struct rrec *r; !s.failed && (r = replay_next(&rp, err, sizeof err)); pos++) {
             if (s.ckpt_dir) {
                 if (next_ckpt == INT64_MIN)
                     next_ckpt = (fw_floor_div(r->flow.ts_us, every) + 1) * every;
@@ -791,7 +818,9 @@ int fw_cli_stream(int argc, char **argv)
                 break;
             }
             if (s.speed > 0) {
-                double due = start_wall + (double)(rp.order[pos].key - first_key) / 1e6 / s.speed;
+                if (first_arrival == INT64_MIN)
+                    first_arrival = r->arrival_us;
+                double due = start_wall + (double)(r->arrival_us - first_arrival) / 1e6 / s.speed;
                 double now = wall_s();
                 if (due > now) {
                     struct timespec ts = {(time_t)(due - now), (long)(fmod(due - now, 1.0) * 1e9)};
@@ -806,9 +835,13 @@ int fw_cli_stream(int argc, char **argv)
                 fw_engine_push_hashed(&s.e, &r->flow, r->faults, r->hash, r->line);
             maybe_commit(&s, r->flow.ts_us);
         }
-        s.process_s = wall_s() - start_wall;
-        free(rp.recs);
-        free(rp.order);
+        if (err[0] && !s.failed) {
+            fw_err("%s", err);
+            s.failed = 1;
+        }
+        s.sort_s = rp.fill_s;
+        s.process_s = wall_s() - start_wall - rp.fill_s;
+        replay_free(&rp);
     }
     if (s.failed)
         goto out;
@@ -870,7 +903,7 @@ out:
         fw_err("%s: write error: %s", s.late_path, strerror(errno));
         status = 1;
     }
-    if (s.e.detector || s.e.pend)
+    if (s.e.detector) /* initialised */
         fw_engine_destroy(&s.e);
     free(s.lat);
     fw_source_close(src);
