@@ -97,6 +97,7 @@ bench: $(BUILD)/floodwatch $(BUILD)/detect_bench
 	bench/run.sh
 	bench/stream.sh
 	bench/windows.sh
+	bench/skew.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

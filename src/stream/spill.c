@@ -5,6 +5,7 @@
  * chain from the newest piece back, filling the output from its end, so the
  * records come out in the order they were added. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ struct fw_spill {
     struct bucket *b;    /* sorted by idx */
     size_t nb, bcap;
     size_t held;         /* bytes allocated in bucket buffers */
-    size_t last;         /* the bucket of the latest add, tried first */
+    uint32_t hint[1024]; /* bucket idx mod 1024 -> its position, checked before use */
     uint64_t count;
     int fd;              /* -1 until the first spill */
     char path[4096];     /* for messages; already unlinked */
@@ -58,8 +59,12 @@ fw_spill *fw_spill_new(int64_t bucket_us, size_t rec_size, size_t budget)
 
 static struct bucket *find_bucket(fw_spill *s, int64_t idx)
 {
-    if (s->last < s->nb && s->b[s->last].idx == idx)
-        return &s->b[s->last];
+    /* A shuffled file hits buckets at random: a binary search per record
+     * costs a mispredicted branch a step, the hint one check.  Hints go
+     * stale when a new bucket shifts the array; the check catches that. */
+    uint32_t *h = &s->hint[(uint64_t)idx & 1023];
+    if (*h < s->nb && s->b[*h].idx == idx)
+        return &s->b[*h];
     size_t lo = 0, hi = s->nb;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -77,7 +82,7 @@ static struct bucket *find_bucket(fw_spill *s, int64_t idx)
         s->b[lo] = (struct bucket){.idx = idx, .last_off = -1};
         s->nb++;
     }
-    s->last = lo;
+    *h = (uint32_t)lo;
     return &s->b[lo];
 }
 
@@ -134,8 +139,10 @@ static int open_file(fw_spill *s, char *err, size_t errn)
     return 0;
 }
 
-/* Write every bucket's buffer as a piece and free the buffers. */
-static int spill_all(fw_spill *s, char *err, size_t errn)
+/* Write every bucket's buffer as a piece.  The buffers stay allocated
+ * (their sizes settle at the budget's share of each bucket, so refilling
+ * them costs no allocation and no page faults); release frees them too. */
+static int spill_all(fw_spill *s, bool release, char *err, size_t errn)
 {
     if (s->fd < 0 && open_file(s, err, errn))
         return -1;
@@ -148,12 +155,16 @@ static int spill_all(fw_spill *s, char *err, size_t errn)
                 return -1;
             b->last_off = off;
             b->last_len = b->len;
+            b->len = 0;
         }
-        free(b->buf);
-        b->buf = NULL;
-        b->len = b->cap = 0;
+        if (release) {
+            free(b->buf);
+            b->buf = NULL;
+            b->cap = 0;
+        }
     }
-    s->held = 0;
+    if (release)
+        s->held = 0;
     return stage_flush(s, err, errn);
 }
 
@@ -165,17 +176,23 @@ void *fw_spill_reserve(fw_spill *s, int64_t ts_us, char *err, size_t errn)
         while (cap < b->len + s->rec_size)
             cap *= 2;
         if (s->held + cap - b->cap > s->budget && s->held) {
+            /* Over budget: empty every buffer.  A bucket that has one can
+             * go on in it; a new bucket makes room by freeing them all, so
+             * the shares follow the buckets in use. */
             size_t pos = (size_t)(b - s->b);
-            if (spill_all(s, err, errn))
+            bool release = b->cap < s->rec_size;
+            if (spill_all(s, release, err, errn))
                 return NULL;
             b = &s->b[pos];
             cap = FIRST_BUF;
             while (cap < s->rec_size)
                 cap *= 2;
         }
-        b->buf = fw_xrealloc(b->buf, cap);
-        s->held += cap - b->cap;
-        b->cap = cap;
+        if (b->len + s->rec_size > b->cap) {
+            b->buf = fw_xrealloc(b->buf, cap);
+            s->held += cap - b->cap;
+            b->cap = cap;
+        }
     }
     void *p = b->buf + b->len;
     b->len += s->rec_size;
