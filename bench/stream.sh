@@ -50,7 +50,7 @@ lines = [
     "| measure | value |", "| --- | ---: |",
     f"| stream --speed max, seed file ({rows} rows), median wall | {med:.3f} s = {rows/med/1e6:.2f} M rows/s |",
     f"| of which: load (read, decode, clean) / sort / process | {st['phases_s']['load']:.3f} / {st['phases_s']['sort']:.3f} / {st['phases_s']['process']:.3f} s |",
-    f"| stream peak RSS (the replay holds the file's records) | {rss} MiB |",
+    f"| stream peak RSS (the replay spills by minute, 16 MiB in memory) | {rss} MiB |",
     f"| detection stage alone, decoded seed records, median of 7 | {det} M events/s |",
     f"| arrival-to-incident latency, {L.get('n', 0)} incidents: p50 / p99 / max | {L.get('p50', 0):.0f} / {L.get('p99', 0):.0f} / {L.get('max', 0):.0f} us |",
     f"| 1M distinct sources in one window, live stream: peak RSS | {many_rss} MiB (detector state {many['detector']['state_bytes']/1048576:.0f} MiB, {many['detector']['src_keys']} source keys) |",
