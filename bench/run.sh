@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Batch benchmark: floodwatch vs DuckDB (from node) vs pandas on the
-# seed-size file.  See bench/README.md.
+# Batch benchmark: floodwatch vs DuckDB (from node), pandas and the sqlite3
+# shell on the seed-size file.  See bench/README.md.
 #
 #   bench/run.sh            (make bench builds floodwatch first, then runs this)
 #
@@ -41,6 +41,7 @@ command -v hyperfine >/dev/null || pkgs+=(hyperfine)
 [ -x /usr/bin/time ] || pkgs+=(time)
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)
+command -v sqlite3 >/dev/null || pkgs+=(sqlite3)
 "$PYTHON" -c 'import pandas' 2>/dev/null || pkgs+=(python3-pandas)
 if [ ${#pkgs[@]} -gt 0 ]; then
   log "installing ${pkgs[*]} (apt)"
@@ -81,10 +82,11 @@ FW2_CMD="$FW batch --threads 2 --db $OUT/fw.db --no-detect --no-progress -q --su
 FW2DET_CMD="$FW batch --threads 2 --db $OUT/fw.db --no-progress -q --summary $OUT/fw-2det.json $DATA"
 DUCK_CMD="node $HERE/duckdb_batch.mjs $DATA"
 PANDAS_CMD="$PYTHON $HERE/pandas_batch.py $DATA"
+SQLITE_CMD="bash $HERE/sqlite_batch.sh $DATA"
 NAMES=("floodwatch (--no-db)" "floodwatch (SQLite db)" "DuckDB (node, SQL)" "pandas"
        "floodwatch (SQLite db + detection)" "floodwatch (SQLite db, 2 threads)"
-       "floodwatch (SQLite db + detection, 2 threads)")
-CMDS=("$FW_CMD" "$FWDB_CMD" "$DUCK_CMD" "$PANDAS_CMD" "$FWDET_CMD" "$FW2_CMD" "$FW2DET_CMD")
+       "floodwatch (SQLite db + detection, 2 threads)" "sqlite3 shell (SQL)")
+CMDS=("$FW_CMD" "$FWDB_CMD" "$DUCK_CMD" "$PANDAS_CMD" "$FWDET_CMD" "$FW2_CMD" "$FW2DET_CMD" "$SQLITE_CMD")
 
 # ---- peak memory, and each tool's counts for the sanity check ------------
 for i in "${!CMDS[@]}"; do
@@ -103,10 +105,10 @@ rm -f "$OUT/fw.db"
 log "hyperfine: $WARMUP warm-up + $RUNS runs each"
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$OUT/hyperfine.json" \
   --prepare "true" --prepare "rm -f $OUT/fw.db" --prepare "true" --prepare "true" \
-  --prepare "rm -f $OUT/fw.db" --prepare "rm -f $OUT/fw.db" --prepare "rm -f $OUT/fw.db" \
+  --prepare "rm -f $OUT/fw.db" --prepare "rm -f $OUT/fw.db" --prepare "rm -f $OUT/fw.db" --prepare "true" \
   -n "${NAMES[0]}" "$FW_CMD" -n "${NAMES[1]}" "$FWDB_CMD" \
   -n "${NAMES[2]}" "$DUCK_CMD" -n "${NAMES[3]}" "$PANDAS_CMD" -n "${NAMES[4]}" "$FWDET_CMD" \
-  -n "${NAMES[5]}" "$FW2_CMD" -n "${NAMES[6]}" "$FW2DET_CMD"
+  -n "${NAMES[5]}" "$FW2_CMD" -n "${NAMES[6]}" "$FW2DET_CMD" -n "${NAMES[7]}" "$SQLITE_CMD"
 
 # ---- the table -----------------------------------------------------------
 DUCKDB_VERSION=$(node -p "require('$HERE/node_modules/@duckdb/node-api/package.json').version")
@@ -171,10 +173,10 @@ for i, name in enumerate(names):
                  % (name, r["mean"], r["stddev"] or 0.0, rss_mib(i), r["mean"] / base,
                     duck / r["mean"]))
 lines.append("")
-lines.append("The first four run the same analysis (floodwatch single-threaded with `--no-detect`: "
-             "DuckDB and pandas do no detection); the fifth is the whole batch job, attack "
-             "episodes included; the last two are the second and the fifth on two threads "
-             "(the default on this machine).")
+lines.append("The first four and the last run the same analysis (floodwatch single-threaded "
+             "with `--no-detect`: DuckDB, pandas and the sqlite3 shell do no detection); the fifth "
+             "is the whole batch job, attack episodes included; the sixth and seventh are the "
+             "second and the fifth on two threads (the default on this machine).")
 lines.append("")
 
 ref = counts(0)
