@@ -408,9 +408,24 @@ static int durable(FILE *f)
     return fsync(fileno(f));
 }
 
+/* Save a checkpoint at replay position `position`.  Normally the sinks are
+ * made durable first, so that what the checkpoint claims was written is.
+ * The first checkpoint of a fresh run (initial) goes the other way: it is
+ * written before the store commits anything, so a kill between the two
+ * leaves a checkpoint naming a run the store does not have yet (the resume
+ * recreates it) rather than a committed run that no checkpoint names (a
+ * restart would begin a second run beside it). */
+static int write_checkpoint_at(struct stream *s, uint64_t position, bool initial, char *err,
+                               size_t errn);
+
 static int write_checkpoint(struct stream *s, uint64_t position, char *err, size_t errn)
 {
-    /* Sinks first: what the checkpoint claims was written must be durable. */
+    return write_checkpoint_at(s, position, false, err, errn);
+}
+
+static int write_checkpoint_at(struct stream *s, uint64_t position, bool initial, char *err,
+                               size_t errn)
+{
     if (s->alerts && s->alerts != stdout && durable(s->alerts)) {
         snprintf(err, errn, "%s: write error: %s", s->alerts_path, strerror(errno));
         return -1;
@@ -419,7 +434,7 @@ static int write_checkpoint(struct stream *s, uint64_t position, char *err, size
         snprintf(err, errn, "%s: write error: %s", s->late_path, strerror(errno));
         return -1;
     }
-    if (s->store && fw_store_commit_point(s->store, err, errn))
+    if (!initial && s->store && fw_store_commit_point(s->store, err, errn))
         return -1;
     struct stat st;
     stat(s->input, &st);
@@ -444,7 +459,9 @@ static int write_checkpoint(struct stream *s, uint64_t position, char *err, size
         snprintf(err, errn, "%s: cannot write checkpoint", s->ckpt_dir);
         return -1;
     }
-    return fw_ckpt_commit(&w, err, errn);
+    if (fw_ckpt_commit(&w, err, errn))
+        return -1;
+    return initial && s->store ? fw_store_commit_point(s->store, err, errn) : 0;
 }
 
 /* Cut an output file back to its size at the checkpoint. */
@@ -790,6 +807,11 @@ int fw_cli_stream(int argc, char **argv)
                         (unsigned long long)pos, (unsigned long long)rp.n);
         }
         fw_ckpt_close(&ck);
+        if (!resume && s.ckpt_dir && write_checkpoint_at(&s, 0, true, err, sizeof err)) {
+            fw_err("%s", err);
+            replay_free(&rp);
+            goto out;
+        }
         int64_t every = (int64_t)(s.ckpt_every_s * FW_US_PER_S);
         fw_faults qmask = fw_quarantine_mask();
         int64_t next_ckpt = INT64_MIN;

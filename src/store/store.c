@@ -264,14 +264,12 @@ fw_store *fw_store_open_run(const char *path, const char *mode, const char *inpu
             snprintf(err, errn, "%s: %s", path, sqlite3_errmsg(s->db));
             goto fail;
         }
-    if (resume_run > 0) {
-        s->run_id = resume_run;
-        return s;
-    }
+    /* A resumed run may be missing: its first checkpoint is written before
+     * the store's first commit (see cli_stream.c), so recreate it then. */
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO runs(mode,input,started_at,options) VALUES(?1,?2,"
-                           "strftime('%Y-%m-%dT%H:%M:%SZ','now'),?3)",
+                           "INSERT OR IGNORE INTO runs(run_id,mode,input,started_at,options) "
+                           "VALUES(?4,?1,?2,strftime('%Y-%m-%dT%H:%M:%SZ','now'),?3)",
                            -1, &q, NULL) != SQLITE_OK) {
         snprintf(err, errn, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
@@ -279,11 +277,19 @@ fw_store *fw_store_open_run(const char *path, const char *mode, const char *inpu
     sqlite3_bind_text(q, 1, mode, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, input, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, options_json, -1, SQLITE_STATIC);
+    if (resume_run > 0)
+        sqlite3_bind_int64(q, 4, resume_run);
+    else
+        sqlite3_bind_null(q, 4);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE) {
         snprintf(err, errn, "%s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
+    }
+    if (resume_run > 0) {
+        s->run_id = resume_run;
+        return s;
     }
     s->run_id = sqlite3_last_insert_rowid(s->db);
     return s;

@@ -30,7 +30,9 @@ fw_store *fw_store_open(const char *path, const char *mode, const char *input,
                         const char *options_json, char *err, size_t errn);
 /* The same for a long-running run: in_place opens (or creates) the file
  * directly in WAL mode, to commit at checkpoints with fw_store_commit_point;
- * resume_run > 0 continues that run instead of starting a new one. */
+ * resume_run > 0 continues that run instead of starting a new one, and
+ * recreates it if the store never committed it (a stream killed between its
+ * first checkpoint and its first commit). */
 fw_store *fw_store_open_run(const char *path, const char *mode, const char *input,
                             const char *options_json, bool in_place, int64_t resume_run,
                             char *err, size_t errn);

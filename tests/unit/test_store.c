@@ -180,12 +180,37 @@ static void test_upgrades_version_2(void **state)
     assert_int_equal(query_int(path, "SELECT count(*) FROM runs"), 3);
 }
 
+/* Resuming a run the store never committed (killed between the stream's
+ * first checkpoint and its first commit) recreates it under its id; resuming
+ * an existing run adds no row. */
+static void test_resume_recreates_missing_run(void **state)
+{
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/r.db", dir);
+    fw_store *s = fw_store_open_run(path, "stream", "in.csv", "{}", true, 7, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(fw_store_run_id(s), 7);
+    assert_int_equal(fw_store_commit(s, err, sizeof err), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM runs"), 1);
+    assert_int_equal(query_int(path, "SELECT run_id FROM runs WHERE mode = 'stream'"), 7);
+    s = fw_store_open_run(path, "stream", "in.csv", "{}", true, 7, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(fw_store_commit(s, err, sizeof err), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM runs"), 1);
+    /* A new run still gets the next id. */
+    s = fw_store_open_run(path, "stream", "in.csv", "{}", true, 0, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(fw_store_run_id(s), 8);
+    fw_store_abort(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_abort_leaves_nothing_commit_creates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_foreign_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrades_version_2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_recreates_missing_run, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
