@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,10 +243,8 @@ struct replay {
     fw_spill *spill;
     uint64_t n;              /* records in all */
     size_t bucket;           /* the next bucket to load */
-    struct rrec *recs;       /* the loaded bucket, in file order */
-    uint64_t *keys, *tmp;
-    const uint64_t *order;   /* its replay order (index in the low 32 bits) */
-    size_t len, at, cap;
+    fw_spill_sorted cur;     /* the loaded bucket, in replay order */
+    size_t at;               /* the next record of it, in that order */
     double fill_s;           /* time spent reading back and ordering buckets */
 };
 
@@ -297,29 +296,9 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
 static int replay_fill(struct replay *rp, char *err, size_t errn)
 {
     double t0 = wall_s();
-    size_t i = rp->bucket++;
-    size_t n = fw_spill_bucket_len(rp->spill, i);
-    if (n > UINT32_MAX) {
-        snprintf(err, errn, "more than %u records in one minute do not fit one replay", UINT32_MAX);
+    if (fw_spill_read_sorted(rp->spill, rp->bucket++, offsetof(struct rrec, arrival_us), &rp->cur,
+                             err, errn))
         return -1;
-    }
-    if (n > rp->cap) {
-        rp->cap = n;
-        free(rp->recs);
-        free(rp->keys);
-        free(rp->tmp);
-        rp->recs = fw_xmalloc(n * sizeof *rp->recs);
-        rp->keys = fw_xmalloc(n * sizeof *rp->keys);
-        rp->tmp = fw_xmalloc(n * sizeof *rp->tmp);
-    }
-    if (fw_spill_read(rp->spill, i, rp->recs, err, errn))
-        return -1;
-    fw_spill_release(rp->spill, i);
-    int64_t start = fw_spill_bucket_start(rp->spill, i);
-    for (size_t k = 0; k < n; k++)
-        rp->keys[k] = (uint64_t)(rp->recs[k].arrival_us - start) << 32 | k;
-    rp->order = fw_spill_sort_keys(rp->keys, rp->tmp, n);
-    rp->len = n;
     rp->at = 0;
     rp->fill_s += wall_s() - t0;
     return 0;
@@ -329,13 +308,13 @@ static int replay_fill(struct replay *rp, char *err, size_t errn)
  * with a message in err). */
 static const struct rrec *replay_next(struct replay *rp, char *err, size_t errn)
 {
-    while (rp->at == rp->len) {
+    while (rp->at == rp->cur.len) {
         if (rp->bucket == fw_spill_buckets(rp->spill))
             return NULL;
         if (replay_fill(rp, err, errn))
             return NULL;
     }
-    return &rp->recs[(uint32_t)rp->order[rp->at++]];
+    return (const struct rrec *)rp->cur.recs + (uint32_t)rp->cur.order[rp->at++];
 }
 
 /* Skip the first pos records (a resumed run). */
@@ -357,9 +336,7 @@ static int replay_skip(struct replay *rp, uint64_t pos, char *err, size_t errn)
 static void replay_free(struct replay *rp)
 {
     fw_spill_free(rp->spill);
-    free(rp->recs);
-    free(rp->keys);
-    free(rp->tmp);
+    fw_spill_sorted_free(&rp->cur);
 }
 
 /* ---- checkpoints -------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /* bounded.c - two-pass, minute-partitioned batch pipeline (see bounded.h). */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,7 @@ struct worker {
     fw_bounded *b;
     pthread_t tid;
     fw_engine e;
-    struct brec *recs;
-    size_t recs_cap;
-    uint64_t *keys, *tmp;       /* (offset in minute << 32 | index), sorted */
-    size_t keys_cap;
+    fw_spill_sorted minute;     /* the minute being prepared, in time order */
     const fw_flow **acc;        /* the minute's accepted flows, in order */
     size_t nacc, acc_cap;
 };
@@ -104,29 +102,12 @@ static void on_minute(void *ctx, const fw_minute *m)
 static int prepare(struct worker *w, size_t i, char *err, size_t errn)
 {
     fw_bounded *b = w->b;
-    size_t n = fw_spill_bucket_len(b->spill, i);
-    int64_t start = fw_spill_bucket_start(b->spill, i);
-    if (n > w->recs_cap) {
-        w->recs_cap = n;
-        free(w->recs);
-        w->recs = fw_xmalloc(n * sizeof *w->recs);
-    }
-    if (n > w->keys_cap) {
-        w->keys_cap = n;
-        free(w->keys);
-        free(w->tmp);
-        w->keys = fw_xmalloc(n * sizeof *w->keys);
-        w->tmp = fw_xmalloc(n * sizeof *w->tmp);
-    }
-    if (fw_spill_read(b->spill, i, w->recs, err, errn))
+    if (fw_spill_read_sorted(b->spill, i, offsetof(struct brec, flow.ts_us), &w->minute, err, errn))
         return -1;
-    fw_spill_release(b->spill, i);
-    for (size_t k = 0; k < n; k++)
-        w->keys[k] = (uint64_t)(w->recs[k].flow.ts_us - start) << 32 | k;
-    const uint64_t *order = fw_spill_sort_keys(w->keys, w->tmp, n);
+    const struct brec *recs = w->minute.recs;
     w->nacc = 0;
-    for (size_t k = 0; k < n; k++) {
-        const struct brec *r = &w->recs[(uint32_t)order[k]];
+    for (size_t k = 0; k < w->minute.len; k++) {
+        const struct brec *r = &recs[(uint32_t)w->minute.order[k]];
         if (r->faults & b->qmask)
             fw_engine_note_quarantine(&w->e, r->flow.ts_us);
         else
@@ -220,9 +201,7 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
         if (ws[t].e.last_us > b->last_us)
             b->last_us = ws[t].e.last_us;
         fw_engine_destroy(&ws[t].e);
-        free(ws[t].recs);
-        free(ws[t].keys);
-        free(ws[t].tmp);
+        fw_spill_sorted_free(&ws[t].minute);
         free(ws[t].acc);
     }
     free(ws);
@@ -242,8 +221,6 @@ void fw_bounded_span(const fw_bounded *b, int64_t *first_us, int64_t *last_us)
     *first_us = b->first_us;
     *last_us = b->last_us;
 }
-
-uint64_t fw_bounded_disk_bytes(const fw_bounded *b) { return fw_spill_disk_bytes(b->spill); }
 
 void fw_bounded_free(fw_bounded *b)
 {

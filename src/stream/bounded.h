@@ -52,8 +52,6 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn);
  * accepted flows (INT64_MAX / INT64_MIN if none). */
 const fw_clean_stats *fw_bounded_stats(const fw_bounded *b);
 void fw_bounded_span(const fw_bounded *b, int64_t *first_us, int64_t *last_us);
-/* Bytes the spill wrote to disk (0 if the input fitted the budget). */
-uint64_t fw_bounded_disk_bytes(const fw_bounded *b);
 void fw_bounded_free(fw_bounded *b);
 
 #endif

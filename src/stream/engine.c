@@ -24,6 +24,12 @@ void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks
     }
 }
 
+void fw_engine_close_until(fw_engine *e, int64_t end_us)
+{
+    fw_cleaner_advance(&e->clean, end_us);
+    fw_minutes_advance(&e->minutes, end_us);
+}
+
 /* The watermark moved: close what it passed. */
 static void advance(fw_engine *e, int64_t wm)
 {
@@ -36,8 +42,7 @@ static void advance(fw_engine *e, int64_t wm)
     if (wm != FW_WM_NONE)
         e->next_close_us = (fw_floor_div(wm, FW_US_PER_S) + 1) * FW_US_PER_S;
     int64_t agg_wm = wm == FW_WM_NONE ? wm : wm - e->lateness_us;
-    fw_cleaner_advance(&e->clean, agg_wm);
-    fw_minutes_advance(&e->minutes, agg_wm);
+    fw_engine_close_until(e, agg_wm);
     if (e->detector)
         fw_detector_advance(e->detector, wm, e->wm.max_ts_us);
 }
@@ -118,12 +123,6 @@ enum fw_verdict fw_engine_push_hashed(fw_engine *e, const fw_flow *f, fw_faults 
         return accept(e, f, line, faults);
     note(e, f, faults, v);
     return v;
-}
-
-void fw_engine_close_until(fw_engine *e, int64_t end_us)
-{
-    fw_cleaner_advance(&e->clean, end_us);
-    fw_minutes_advance(&e->minutes, end_us);
 }
 
 void fw_engine_idle(fw_engine *e, int64_t event_time_us)

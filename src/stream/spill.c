@@ -272,7 +272,10 @@ int fw_spill_read(fw_spill *s, size_t i, void *out, char *err, size_t errn)
     return 0;
 }
 
-uint64_t *fw_spill_sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
+/* Sort keys (offset << 32 | index) on their high 32 bits, stably; passes
+ * whose digit is the same in every key are skipped.  Returns a or tmp,
+ * whichever holds the result. */
+static uint64_t *sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
 {
     uint64_t any = 0, all = ~0ULL;
     for (size_t i = 0; i < n; i++) {
@@ -295,6 +298,47 @@ uint64_t *fw_spill_sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
         tmp = t;
     }
     return a;
+}
+
+int fw_spill_read_sorted(fw_spill *s, size_t i, size_t time_off, fw_spill_sorted *out, char *err,
+                         size_t errn)
+{
+    size_t n = fw_spill_bucket_len(s, i);
+    if (n > UINT32_MAX) {
+        snprintf(err, errn, "more than %u records in one bucket of %lld us", UINT32_MAX,
+                 (long long)s->bucket_us);
+        return -1;
+    }
+    if (n > out->cap_) {
+        out->cap_ = n;
+        free(out->recs);
+        free(out->keys_);
+        free(out->tmp_);
+        out->recs = fw_xmalloc(n * s->rec_size);
+        out->keys_ = fw_xmalloc(n * sizeof *out->keys_);
+        out->tmp_ = fw_xmalloc(n * sizeof *out->tmp_);
+    }
+    if (fw_spill_read(s, i, out->recs, err, errn))
+        return -1;
+    fw_spill_release(s, i);
+    int64_t start = fw_spill_bucket_start(s, i);
+    const char *r = out->recs;
+    for (size_t k = 0; k < n; k++, r += s->rec_size) {
+        int64_t t;
+        memcpy(&t, r + time_off, sizeof t);
+        out->keys_[k] = (uint64_t)(t - start) << 32 | k;
+    }
+    out->order = sort_keys(out->keys_, out->tmp_, n);
+    out->len = n;
+    return 0;
+}
+
+void fw_spill_sorted_free(fw_spill_sorted *out)
+{
+    free(out->recs);
+    free(out->keys_);
+    free(out->tmp_);
+    memset(out, 0, sizeof *out);
 }
 
 void fw_spill_release(fw_spill *s, size_t i)

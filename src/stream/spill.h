@@ -48,11 +48,26 @@ uint64_t fw_spill_bucket_len(const fw_spill *s, size_t i);
 int fw_spill_read(fw_spill *s, size_t i, void *out, char *err, size_t errn);
 /* Free bucket i's records held in memory (after reading them). */
 void fw_spill_release(fw_spill *s, size_t i);
-/* Order a bucket: keys[k] = (offset of record k within its bucket) << 32 | k;
- * a stable LSD radix sort on the high 32 bits, 11 bits a pass, skipping the
- * passes whose digit is the same in every key.  Returns keys or tmp (both
- * of n), whichever holds the result.  O(n) per pass. */
-uint64_t *fw_spill_sort_keys(uint64_t *keys, uint64_t *tmp, size_t n);
+/* A caller's buffer for reading buckets back in time order, reused from
+ * bucket to bucket (grown to the largest).  Zero-initialise it; free it
+ * with fw_spill_sorted_free.  Each thread reading buckets needs its own. */
+typedef struct fw_spill_sorted {
+    void *recs;             /* the bucket's records, in the order added */
+    const uint64_t *order;  /* their time order: record index in the low 32 bits */
+    size_t len;             /* records in the bucket */
+    uint64_t *keys_, *tmp_; /* private: sort keys */
+    size_t cap_;            /* private: records the arrays hold */
+} fw_spill_sorted;
+
+/* Read bucket i into out, free its copy in memory (fw_spill_release), and
+ * order its records by the int64 microsecond time at byte offset time_off in
+ * each: a stable LSD radix sort on the offset within the bucket, 11 bits a
+ * pass, so equal times keep the order added.  The time must fall in the
+ * bucket (bucket_us under 2^32 us).  O(n) per pass.  0, or -1 with a message
+ * (a read error, or a bucket of more than 2^32 records). */
+int fw_spill_read_sorted(fw_spill *s, size_t i, size_t time_off, fw_spill_sorted *out, char *err,
+                         size_t errn);
+void fw_spill_sorted_free(fw_spill_sorted *out);
 /* Records added, and bytes written to the file. */
 uint64_t fw_spill_count(const fw_spill *s);
 uint64_t fw_spill_disk_bytes(const fw_spill *s);
