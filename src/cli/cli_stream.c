@@ -392,16 +392,8 @@ static int durable(FILE *f)
  * leaves a checkpoint naming a run the store does not have yet (the resume
  * recreates it) rather than a committed run that no checkpoint names (a
  * restart would begin a second run beside it). */
-static int write_checkpoint_at(struct stream *s, uint64_t position, bool initial, char *err,
-                               size_t errn);
-
-static int write_checkpoint(struct stream *s, uint64_t position, char *err, size_t errn)
-{
-    return write_checkpoint_at(s, position, false, err, errn);
-}
-
-static int write_checkpoint_at(struct stream *s, uint64_t position, bool initial, char *err,
-                               size_t errn)
+static int write_checkpoint(struct stream *s, uint64_t position, bool initial, char *err,
+                            size_t errn)
 {
     if (s->alerts && s->alerts != stdout && durable(s->alerts)) {
         snprintf(err, errn, "%s: write error: %s", s->alerts_path, strerror(errno));
@@ -784,7 +776,7 @@ int fw_cli_stream(int argc, char **argv)
                         (unsigned long long)pos, (unsigned long long)rp.n);
         }
         fw_ckpt_close(&ck);
-        if (!resume && s.ckpt_dir && write_checkpoint_at(&s, 0, true, err, sizeof err)) {
+        if (!resume && s.ckpt_dir && write_checkpoint(&s, 0, true, err, sizeof err)) {
             fw_err("%s", err);
             replay_free(&rp);
             goto out;
@@ -800,7 +792,7 @@ int fw_cli_stream(int argc, char **argv)
                 if (next_ckpt == INT64_MIN)
                     next_ckpt = (fw_floor_div(r->flow.ts_us, every) + 1) * every;
                 if (r->flow.ts_us >= next_ckpt) {
-                    if (write_checkpoint(&s, pos, err, sizeof err)) {
+                    if (write_checkpoint(&s, pos, false, err, sizeof err)) {
                         fw_err("%s", err);
                         s.failed = 1;
                         break;
@@ -810,7 +802,7 @@ int fw_cli_stream(int argc, char **argv)
             }
             if (stop_requested) {
                 stopped = true;
-                if (s.ckpt_dir && write_checkpoint(&s, pos, err, sizeof err)) {
+                if (s.ckpt_dir && write_checkpoint(&s, pos, false, err, sizeof err)) {
                     fw_err("%s", err);
                     s.failed = 1;
                 }
