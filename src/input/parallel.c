@@ -6,22 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "clean/clean.h"
 #include "core/log.h"
 #include "input/csv.h"
 #include "input/parallel.h"
 
+/* A range's nominal size.  The ranges decoded or being decoded beyond the
+ * consumer's are at most one per thread and one ready (fw_par.ahead): enough
+ * to keep both sides busy, and what bounds the memory. */
 #define RANGE_BYTES (2u << 20)
-/* Ranges decoded or being decoded beyond the consumer's: one per thread and
- * one ready, enough to keep both sides busy, and what bounds the memory. */
 
 struct range {
-    uint64_t start, end;        /* bytes [start, end) of the file */
-    uint64_t lines_before;      /* physical lines before start */
+    uint64_t start, end;        /* bytes [start, end) of the file, set when decoded */
+    uint64_t lines;             /* physical lines in it (line numbers are relative to it) */
     char *buf;                  /* the bytes */
     fw_csv *csv;                /* kept open: a record's raw text may live in it */
     fw_record *recs;
@@ -42,10 +40,12 @@ struct fw_par {
     int fd;
     const char *name;
     const fw_seed_schema *schema;
+    uint64_t start, size;       /* the data rows: bytes [start, size) */
     struct range *r;
     size_t nr;
-    size_t next_take;           /* the next range a worker decodes */
+    size_t next_take;           /* the next range to decode */
     size_t cur, pos;            /* the consumer: range and record */
+    uint64_t line_base;         /* physical lines before range cur */
     pthread_t *th;
     unsigned nth;               /* threads started (the main thread's to join) */
     size_t ahead;               /* ranges decoded ahead of the consumer, at most */
@@ -60,92 +60,59 @@ struct fw_par {
 
 /* ---- cutting the file --------------------------------------------------- */
 
-static inline unsigned popcount16(unsigned x)
-{
-    x -= (x >> 1) & 0x5555u;
-    x = (x & 0x3333u) + ((x >> 2) & 0x3333u);
-    x = (x + (x >> 4)) & 0x0f0fu;
-    return (x + (x >> 8)) & 0x1fu;
-}
-
 /*
- * Cut [start, size) into ranges of about RANGE_BYTES ending after a newline
- * outside quotes (quote parity counted from start, which is a record start).
- * Reads the file once, 16 bytes a step.  Returns the number of ranges, or
- * -1 on a read error.
+ * Where range k begins: range 0 at the first data row, range k > 0 just
+ * after the first newline at or after its nominal start (start + k *
+ * RANGE_BYTES, minus one so that a newline right before it counts), or at
+ * the end of the file if there is none.  So ranges are cut lazily, by
+ * whoever decodes them, with a short read near each cut, instead of by a
+ * serial pass over the whole file before any decoding can start.  A cut may
+ * fall inside a quoted field that spans lines; the range before it then
+ * does not end cleanly and reading goes sequential from there (fw_par_next),
+ * so the result is the same.  Returns 0, or an errno.
  */
-static long cut(int fd, uint64_t size, uint64_t start, uint64_t lines_before, struct range **out)
+static int boundary(const fw_par *p, size_t k, uint64_t *at)
 {
-    size_t cap = (size_t)((size - start) / RANGE_BYTES + 2), n = 0;
-    struct range *r = fw_xcalloc(cap, sizeof *r);
-    char *blk = fw_xmalloc(1u << 20);
-    uint64_t off = start, lines = lines_before, rstart = start, rlines = lines_before;
-    uint64_t next = start + RANGE_BYTES;
-    unsigned parity = 0;
-    while (off < size) {
-        ssize_t got = pread(fd, blk, 1u << 20, (off_t)off);
+    if (k == 0) {
+        *at = p->start;
+        return 0;
+    }
+    if (k >= p->nr) {
+        *at = p->size;
+        return 0;
+    }
+    char blk[4096];
+    uint64_t off = p->start + (uint64_t)k * RANGE_BYTES - 1;
+    while (off < p->size) {
+        ssize_t got = pread(p->fd, blk, sizeof blk, (off_t)off);
         if (got < 0 && errno == EINTR)
             continue;
-        if (got <= 0) {
-            free(blk);
-            free(r);
-            return -1;
-        }
-        size_t i = 0, g = (size_t)got;
-        while (i < g) {
-            /* Far from the next cut: count quotes and newlines in bulk. */
-            if (off + i + 16 <= next && i + 16 <= g) {
-#ifdef __SSE2__
-                __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(blk + i));
-                unsigned q = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
-                unsigned nl = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')));
-                parity ^= popcount16(q) & 1;
-                lines += popcount16(nl);
-                i += 16;
-                continue;
-#endif
-            }
-            char c = blk[i++];
-            if (c == '"')
-                parity ^= 1;
-            else if (c == '\n') {
-                lines++;
-                if (off + i >= next && !parity && off + i < size) {
-                    if (n + 1 >= cap) {
-                        cap *= 2;
-                        r = fw_xrealloc(r, cap * sizeof *r);
-                    }
-                    memset(&r[n], 0, sizeof r[n]);
-                    r[n].start = rstart;
-                    r[n].end = off + i;
-                    r[n].lines_before = rlines;
-                    n++;
-                    rstart = off + i;
-                    rlines = lines;
-                    next = rstart + RANGE_BYTES;
-                }
-            }
+        if (got <= 0)
+            return got < 0 ? errno : EIO;
+        const char *nl = memchr(blk, '\n', (size_t)got);
+        if (nl) {
+            *at = off + (uint64_t)(nl - blk) + 1;
+            return 0;
         }
         off += (uint64_t)got;
     }
-    if (rstart < size) {
-        if (n + 1 >= cap)
-            r = fw_xrealloc(r, ++cap * sizeof *r);
-        memset(&r[n], 0, sizeof r[n]);
-        r[n].start = rstart;
-        r[n].end = size;
-        r[n].lines_before = rlines;
-        n++;
-    }
-    free(blk);
-    *out = r;
-    return (long)n;
+    *at = p->size;
+    return 0;
 }
 
 /* ---- workers ------------------------------------------------------------ */
 
-static void decode_range(fw_par *p, struct range *r)
+/* Cut, read and decode range k into r.  Runs on a worker or on the
+ * consumer, without the lock. */
+static void decode_range(fw_par *p, struct range *r, size_t k)
 {
+    int e = boundary(p, k, &r->start);
+    if (!e)
+        e = boundary(p, k + 1, &r->end);
+    if (e) {
+        r->err = e;
+        return;
+    }
     size_t n = (size_t)(r->end - r->start);
     r->buf = fw_xmalloc(n ? n : 1);
     size_t have = 0;
@@ -160,7 +127,7 @@ static void decode_range(fw_par *p, struct range *r)
         have += (size_t)got;
     }
     r->csv = fw_csv_open_mem(r->buf, n, p->name, 0);
-    fw_csv_set_position(r->csv, r->start, r->lines_before);
+    fw_csv_set_position(r->csv, r->start, 0);
     fw_faults qmask = fw_quarantine_mask();
     fw_csv_row row;
     int last_error = 0;
@@ -190,25 +157,34 @@ static void decode_range(fw_par *p, struct range *r)
         }
     }
     r->blank = fw_csv_blank_lines(r->csv);
+    r->lines = fw_csv_line(r->csv);
     r->clean_end = !last_error && n && r->buf[n - 1] == '\n';
+}
+
+/* Take the next range, if the window allows one, and decode it: called with
+ * the lock held, returns with it held.  Returns whether it decoded one. */
+static bool take_and_decode(fw_par *p)
+{
+    if (p->stop || p->next_take >= p->nr || p->next_take >= p->cur + p->ahead)
+        return false;
+    size_t k = p->next_take++;
+    struct range *r = &p->r[k];
+    r->state = 1;
+    pthread_mutex_unlock(&p->mu);
+    decode_range(p, r, k);
+    pthread_mutex_lock(&p->mu);
+    r->state = 2;
+    pthread_cond_broadcast(&p->cv);
+    return true;
 }
 
 static void *worker(void *arg)
 {
     fw_par *p = arg;
     pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->stop && p->next_take < p->nr && p->next_take >= p->cur + p->ahead)
+    while (!p->stop && p->next_take < p->nr) {
+        if (!take_and_decode(p))
             pthread_cond_wait(&p->cv, &p->mu);
-        if (p->stop || p->next_take >= p->nr)
-            break;
-        struct range *r = &p->r[p->next_take++];
-        r->state = 1;
-        pthread_mutex_unlock(&p->mu);
-        decode_range(p, r);
-        pthread_mutex_lock(&p->mu);
-        r->state = 2;
-        pthread_cond_broadcast(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -224,18 +200,19 @@ fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, ui
     p->schema = schema;
     p->empty = empty;
     p->offset = start;
-    long n = cut(fd, size, start, lines_before, &p->r);
-    if (n < 0) {
-        snprintf(err, errn, "%s: read error: %s", name, strerror(errno ? errno : EIO));
-        free(p);
-        return NULL;
-    }
-    p->nr = (size_t)n;
+    p->start = start;
+    p->size = size;
+    p->line_base = lines_before;
+    p->nr = size > start ? (size_t)((size - start + RANGE_BYTES - 1) / RANGE_BYTES) : 0;
+    p->r = fw_xcalloc(p->nr ? p->nr : 1, sizeof *p->r);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->ahead = (size_t)nthreads + 1; /* set before any worker reads it */
-    p->th = fw_xcalloc(nthreads, sizeof *p->th);
-    for (unsigned i = 0; i < nthreads; i++) {
+    /* The consumer decodes too while it would wait (fw_par_next), so
+     * nthreads - 1 workers keep nthreads cores busy. */
+    unsigned nworkers = nthreads > 1 ? nthreads - 1 : 1;
+    p->th = fw_xcalloc(nworkers, sizeof *p->th);
+    for (unsigned i = 0; i < nworkers; i++) {
         if (pthread_create(&p->th[i], NULL, worker, p)) {
             snprintf(err, errn, "%s: cannot start a decoding thread", name);
             fw_par_stop(p);
@@ -279,10 +256,13 @@ int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
             return 0;
         struct range *r = &p->r[p->cur];
         if (p->pos == 0) {
-            /* Under the lock: it orders the worker's writes before our reads. */
+            /* Under the lock: it orders the worker's writes before our reads.
+             * Rather than wait, decode a range ourselves: this one if nobody
+             * has taken it yet, else one further on. */
             pthread_mutex_lock(&p->mu);
             while (r->state != 2)
-                pthread_cond_wait(&p->cv, &p->mu);
+                if (!take_and_decode(p))
+                    pthread_cond_wait(&p->cv, &p->mu);
             pthread_mutex_unlock(&p->mu);
         }
         if (r->err) {
@@ -296,11 +276,12 @@ int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
         size_t trusted = trust_all || !r->nrec ? r->nrec : r->nrec - 1;
         if (p->pos < trusted) {
             *rec = r->recs[p->pos++];
+            rec->line += p->line_base;
             return 1;
         }
         if (!trust_all) {
             uint64_t from = r->nrec ? r->last_off : r->start;
-            uint64_t line = r->nrec ? r->last_line : r->lines_before;
+            uint64_t line = p->line_base + (r->nrec ? r->last_line : 0);
             if (r->nrec) {
                 for (unsigned c = 0; c < FW_COL_COUNT; c++)
                     p->empty[c] += r->last_empty[c];
@@ -321,6 +302,7 @@ int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
             p->empty[c] += r->empty[c];
         p->blank += r->blank;
         p->offset = r->end;
+        p->line_base += r->lines;
         free_range(r);
         pthread_mutex_lock(&p->mu);
         p->cur++;

@@ -2,11 +2,15 @@
  * parallel.h - decoding a file's rows on several threads, handed out in
  * file order.
  *
- * A quick pass over the file cuts it into ranges of about 2 MiB at record
- * boundaries (a newline outside quotes).  Worker threads read and decode
- * ranges (CSV split, fw_seed_decode, the dedup hash), at most a few ranges
- * ahead of the consumer, who takes the records range by range in file order:
- * the rest of the pipeline sees exactly what a sequential read gives.
+ * The file is cut into ranges of about 2 MiB, each beginning after a
+ * newline; whoever decodes a range finds its cut with a short read there.
+ * nthreads - 1 worker threads read and decode ranges (CSV split,
+ * fw_seed_decode, the dedup hash), at most a few ranges ahead of the
+ * consumer, who takes the records range by range in file order and, rather
+ * than wait for a range, decodes one itself: the rest of the pipeline sees
+ * exactly what a sequential read gives, and nthreads cores stay busy.
+ * Line numbers are counted per range and made absolute as records are
+ * handed out.
  * A boundary is trusted only if the range before it ends with a clean record
  * (its last record ends at a newline with no CSV error); otherwise, as with
  * stray quotes, reading falls back to the sequential reader from that record
