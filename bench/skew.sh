@@ -3,13 +3,17 @@
 #
 # batch partitions work by minute (src/stream/bounded.h): each thread takes
 # whole minutes, so skew over destinations should not matter, while skew in
-# time (everything inside one minute) leaves one thread with all the work.
+# time (everything inside one minute) would leave one thread with all the
+# work, were it not for the two-stage aggregation, which cuts a busy minute
+# into slices aggregated on every thread and merged (--two-stage on, the
+# default).
 # Three files of the same 600,000 rows, differing only in dest_ip or
 # timestamp:
 #   spread    destinations drawn uniformly from 10,000 addresses
 #   one_dest  every row to 10.0.1.1 (a fan-in flood's victim)
 #   one_min   the spread file with every timestamp folded into one minute
-# Each runs `batch --no-db --no-detect` on 1 and 2 threads (hyperfine).
+# Each runs `batch --no-db --no-detect` on 1 thread, and on 2 threads with and
+# without the two-stage aggregation (hyperfine).
 # Usage: bench/skew.sh   Writes bench/out/skew.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,8 +59,10 @@ PY
 rows=$(($(wc -l < "$out/skew_spread.csv") - 1))
 args=()
 for f in spread one_dest one_min; do
-    for t in 1 2; do
-        args+=(-n "$f threads=$t" "$FW batch --no-db --no-detect --no-progress -q --threads $t $out/skew_$f.csv")
+    for run in "1 on" "2 off" "2 on"; do
+        set -- $run
+        args+=(-n "$f threads=$1 two-stage=$2"
+               "$FW batch --no-db --no-detect --no-progress -q --threads $1 --two-stage $2 $out/skew_$f.csv")
     done
 done
 hyperfine -N --warmup 1 --runs 5 --export-json "$out/skew.json" "${args[@]}" > /dev/null
@@ -64,11 +70,14 @@ hyperfine -N --warmup 1 --runs 5 --export-json "$out/skew.json" "${args[@]}" > /
 import json, sys
 out, rows = sys.argv[1], int(sys.argv[2])
 r = {x["command"]: x for x in json.load(open(f"{out}/skew.json"))["results"]}
-lines = ["| file (%s rows) | 1 thread s | 2 threads s | speed-up |" % format(rows, ","),
-         "| --- | ---: | ---: | ---: |"]
+lines = ["| file (%s rows) | 1 thread s | 2 threads, one stage s | speed-up | "
+         "2 threads, two-stage s | speed-up |" % format(rows, ","),
+         "| --- | ---: | ---: | ---: | ---: | ---: |"]
 for f in ("spread", "one_dest", "one_min"):
-    a, b = r[f"{f} threads=1"]["mean"], r[f"{f} threads=2"]["mean"]
-    lines.append(f"| {f} | {a:.3f} | {b:.3f} | {a / b:.2f}x |")
+    a = r[f"{f} threads=1 two-stage=on"]["mean"]
+    b = r[f"{f} threads=2 two-stage=off"]["mean"]
+    c = r[f"{f} threads=2 two-stage=on"]["mean"]
+    lines.append(f"| {f} | {a:.3f} | {b:.3f} | {a / b:.2f}x | {c:.3f} | {a / c:.2f}x |")
 open(f"{out}/skew.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

@@ -37,6 +37,8 @@ static const char usage_text[] =
     "  --store-flows    also store every cleaned flow in the database (large)\n"
     "  --threads N      decode and aggregate on N threads (default: the CPUs, at\n"
     "                   most 8; 1 does it all on this thread); results are the same\n"
+    "  --two-stage on|off  aggregate a busy minute (over 64k rows) in slices on\n"
+    "                   all threads and merge them (default on); results are the same\n"
     "  --no-detect      skip detection (attack episodes)\n"
     "  --config FILE    detection settings (see floodwatch stream --print-config)\n"
     "  --set S.K=V      override one detection setting (repeatable)\n"
@@ -125,10 +127,12 @@ int fw_cli_batch(int argc, char **argv)
         {"db", required_argument, NULL, 'd'},      {"no-db", no_argument, NULL, 'D'},
         {"summary", required_argument, NULL, 's'}, {"store-flows", no_argument, NULL, 'f'},
         {"no-progress", no_argument, NULL, 'P'},   {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"two-stage", required_argument, NULL, '2'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     const char *db_path = "floodwatch.db", *summary_path = NULL;
     bool quiet = false, show_progress = isatty(2), store_flows = false, detecting = true;
+    bool two_stage = true;
     unsigned threads = fw_default_threads();
     fw_config cfg;
     fw_config_defaults(&cfg);
@@ -138,6 +142,13 @@ int fw_cli_batch(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         switch (c) {
         case 'N': detecting = false; break;
+        case '2':
+            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+                fprintf(stderr, "floodwatch batch: --two-stage '%s': expected on or off\n", optarg);
+                return 2;
+            }
+            two_stage = !strcmp(optarg, "on");
+            break;
         case 'T':
             if (fw_parse_threads(optarg, &threads)) {
                 fprintf(stderr, "floodwatch batch: --threads '%s': expected 1 to 64\n", optarg);
@@ -207,6 +218,7 @@ int fw_cli_batch(int argc, char **argv)
     fw_bounded_sinks sinks = {.quarantine = on_quarantine, .flows = on_flows,
                               .minute = on_minute, .ctx = &b};
     fw_bounded *bd = fw_bounded_new(true, FW_BATCH_SPILL_BUDGET, &sinks);
+    fw_bounded_set_split(bd, two_stage ? FW_BOUNDED_SPLIT_MIN : 0);
 
     /* Pass 1: decode, judge quarantine, spill by minute. */
     fw_record rec;

@@ -12,6 +12,8 @@
 #include "stream/spill.h"
 
 #define MINUTE_US (60 * FW_US_PER_S)
+/* Slices of one minute, at most. */
+#define SPLIT_MAX 16
 
 /* A spilled record: a row without quarantine faults, or a quarantined row
  * whose timestamp parsed (kept only to count it in its minute's quality). */
@@ -22,13 +24,34 @@ struct brec {
     fw_faults faults;
 };
 
+/* Accepted flows of a minute or a slice of one, in order. */
+struct acc {
+    const fw_flow **f;
+    size_t n, cap;
+};
+
+struct worker;
+
+/* A slice of a split minute, aggregated apart on whichever thread takes it
+ * (two-stage aggregation): positions [begin, end) of its owner's ordered
+ * minute. */
+struct part {
+    struct worker *owner;
+    fw_engine e;                /* dedup and aggregates of the slice; emits nothing */
+    struct acc acc;
+    size_t begin, end;
+};
+
 struct worker {
     fw_bounded *b;
     pthread_t tid;
     fw_engine e;
     fw_spill_sorted minute;     /* the minute being prepared, in time order */
-    const fw_flow **acc;        /* the minute's accepted flows, in order */
-    size_t nacc, acc_cap;
+    struct acc acc;             /* its accepted flows (of its first slice if split) */
+    struct part *parts;         /* made on the first split */
+    unsigned nparts_made;
+    unsigned nparts;            /* slices past the first of the current minute */
+    unsigned parts_done;        /* of them, aggregated (under b->mu) */
 };
 
 struct fw_bounded {
@@ -39,11 +62,16 @@ struct fw_bounded {
     fw_spill *spill;
     fw_clean_stats st;          /* merged after pass 2 */
     int64_t first_us, last_us;
+    size_t split_min;           /* see fw_bounded_set_split */
     /* pass 2 */
+    unsigned nthreads;
+    fw_engine_opts eo;
     pthread_mutex_t mu;
-    pthread_cond_t turn_cv;
+    pthread_cond_t turn_cv;     /* turn moved, a slice was queued or done */
     size_t next;                /* next minute to hand out */
     size_t turn;                /* the minute whose turn it is at the sinks */
+    struct part **queue;        /* slices waiting for a thread: a ring */
+    size_t qhead, qlen, qcap;
     int failed;
     char err[512];
 };
@@ -58,8 +86,11 @@ fw_bounded *fw_bounded_new(bool per_source, size_t budget, const fw_bounded_sink
     b->spill = fw_spill_new(MINUTE_US, sizeof(struct brec), budget);
     b->first_us = INT64_MAX;
     b->last_us = INT64_MIN;
+    b->split_min = FW_BOUNDED_SPLIT_MIN;
     return b;
 }
+
+void fw_bounded_set_split(fw_bounded *b, size_t min_records) { b->split_min = min_records; }
 
 int fw_bounded_push(fw_bounded *b, const fw_record *rec, char *err, size_t errn)
 {
@@ -81,15 +112,18 @@ int fw_bounded_push(fw_bounded *b, const fw_record *rec, char *err, size_t errn)
 
 /* ---- pass 2 ------------------------------------------------------------- */
 
-static void on_flow(void *ctx, const fw_flow *f)
+static void acc_push(struct acc *a, const fw_flow *f)
 {
-    struct worker *w = ctx;
-    if (w->nacc == w->acc_cap) {
-        w->acc_cap = w->acc_cap ? 2 * w->acc_cap : 4096;
-        w->acc = fw_xrealloc(w->acc, w->acc_cap * sizeof *w->acc);
+    if (a->n == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 4096;
+        a->f = fw_xrealloc(a->f, a->cap * sizeof *a->f);
     }
-    w->acc[w->nacc++] = f;
+    a->f[a->n++] = f;
 }
+
+static void on_flow(void *ctx, const fw_flow *f) { acc_push(&((struct worker *)ctx)->acc, f); }
+
+static void on_part_flow(void *ctx, const fw_flow *f) { acc_push(&((struct part *)ctx)->acc, f); }
 
 static void on_minute(void *ctx, const fw_minute *m)
 {
@@ -98,20 +132,122 @@ static void on_minute(void *ctx, const fw_minute *m)
         w->b->sinks.minute(w->b->sinks.ctx, m);
 }
 
-/* Read, order, deduplicate and aggregate minute i on worker w. */
+/* Positions [begin, end) of an ordered minute into engine e. */
+static void push_slice(const fw_bounded *b, fw_engine *e, const fw_spill_sorted *m, size_t begin,
+                       size_t end)
+{
+    const struct brec *recs = m->recs;
+    for (size_t k = begin; k < end; k++) {
+        const struct brec *r = &recs[(uint32_t)m->order[k]];
+        if (r->faults & b->qmask)
+            fw_engine_note_quarantine(e, r->flow.ts_us);
+        else
+            fw_engine_push_hashed(e, &r->flow, r->faults, r->hash, r->line);
+    }
+}
+
+static int64_t ts_at(const fw_spill_sorted *m, size_t k)
+{
+    return ((const struct brec *)m->recs)[(uint32_t)m->order[k]].flow.ts_us;
+}
+
+/* If a queued slice waits, aggregate it and return true.  Called with b->mu
+ * held; returns with it held. */
+static bool help(fw_bounded *b)
+{
+    if (!b->qlen)
+        return false;
+    struct part *p = b->queue[b->qhead];
+    b->qhead = (b->qhead + 1) % b->qcap;
+    b->qlen--;
+    pthread_mutex_unlock(&b->mu);
+    p->acc.n = 0;
+    push_slice(b, &p->e, &p->owner->minute, p->begin, p->end);
+    pthread_mutex_lock(&b->mu);
+    p->owner->parts_done++;
+    pthread_cond_broadcast(&b->turn_cv);
+    return true;
+}
+
+/*
+ * Split an ordered minute of len records into slices for the other threads
+ * and queue them; the first slice, [0, returned), stays with w.  Cuts fall
+ * between different event times, so a set of duplicates (same text, same
+ * time) is never split and each slice deduplicates exactly on its own.
+ */
+static size_t split(struct worker *w, size_t len)
+{
+    fw_bounded *b = w->b;
+    unsigned most = b->nthreads < SPLIT_MAX ? b->nthreads : SPLIT_MAX, n = 1;
+    if (b->split_min && most > 1 && len / b->split_min >= 2)
+        n = len / b->split_min < most ? (unsigned)(len / b->split_min) : most;
+    w->nparts = 0;
+    w->parts_done = 0;
+    if (n < 2)
+        return len;
+    if (!w->parts) {
+        w->parts = fw_xcalloc(most - 1, sizeof *w->parts);
+        w->nparts_made = most - 1;
+        for (unsigned j = 0; j < w->nparts_made; j++) {
+            fw_engine_sinks sinks = {.flow = on_part_flow, .ctx = &w->parts[j]};
+            w->parts[j].owner = w;
+            fw_engine_init(&w->parts[j].e, &b->eo, &sinks);
+        }
+    }
+    size_t cut[SPLIT_MAX + 1];
+    cut[0] = 0;
+    cut[n] = len;
+    for (unsigned j = 1; j < n; j++) {
+        size_t c = len / n * j;
+        if (c < cut[j - 1])
+            c = cut[j - 1];
+        while (c > 0 && c < len && ts_at(&w->minute, c) == ts_at(&w->minute, c - 1))
+            c++;
+        cut[j] = c;
+    }
+    pthread_mutex_lock(&b->mu);
+    for (unsigned j = 1; j < n; j++) {
+        struct part *p = &w->parts[j - 1];
+        p->begin = cut[j];
+        p->end = cut[j + 1];
+        b->queue[(b->qhead + b->qlen++) % b->qcap] = p;
+    }
+    w->nparts = n - 1;
+    pthread_cond_broadcast(&b->turn_cv);
+    pthread_mutex_unlock(&b->mu);
+    return cut[1];
+}
+
+/* Read, order, deduplicate and aggregate minute i on worker w: on its own,
+ * or, for a large minute, its first slice here and the others on whichever
+ * threads are free, merged here when all are done. */
 static int prepare(struct worker *w, size_t i, char *err, size_t errn)
 {
     fw_bounded *b = w->b;
     if (fw_spill_read_sorted(b->spill, i, offsetof(struct brec, flow.ts_us), &w->minute, err, errn))
         return -1;
-    const struct brec *recs = w->minute.recs;
-    w->nacc = 0;
-    for (size_t k = 0; k < w->minute.len; k++) {
-        const struct brec *r = &recs[(uint32_t)w->minute.order[k]];
-        if (r->faults & b->qmask)
-            fw_engine_note_quarantine(&w->e, r->flow.ts_us);
-        else
-            fw_engine_push_hashed(&w->e, &r->flow, r->faults, r->hash, r->line);
+    w->acc.n = 0;
+    size_t first = split(w, w->minute.len);
+    push_slice(b, &w->e, &w->minute, 0, first);
+    if (!w->nparts)
+        return 0;
+    pthread_mutex_lock(&b->mu);
+    while (w->parts_done < w->nparts)
+        if (!help(b))
+            pthread_cond_wait(&b->turn_cv, &b->mu);
+    pthread_mutex_unlock(&b->mu);
+    int64_t start = fw_spill_bucket_start(b->spill, i);
+    fw_minute *into = fw_tumbler_bucket(&w->e.minutes.t, start);
+    bool recount = false;
+    for (unsigned j = 0; j < w->nparts; j++) {
+        fw_engine *pe = &w->parts[j].e;
+        recount |= fw_minute_merge(into, fw_tumbler_bucket(&pe->minutes.t, start)) != 0;
+        fw_engine_close_until(pe, start + MINUTE_US); /* emits nothing: frees the slice */
+    }
+    if (recount) {
+        fw_minute_ports_recount(into, w->acc.f, w->acc.n, true);
+        for (unsigned j = 0; j < w->nparts; j++)
+            fw_minute_ports_recount(into, w->parts[j].acc.f, w->parts[j].acc.n, false);
     }
     return 0;
 }
@@ -124,15 +260,24 @@ static void *work(void *arg)
     char err[512];
     for (;;) {
         pthread_mutex_lock(&b->mu);
+        while (help(b))
+            ;
         size_t i = b->next++;
-        pthread_mutex_unlock(&b->mu);
-        if (i >= nb)
+        if (i >= nb) {
+            /* No minute left: help with the slices of those still open. */
+            while (b->turn < nb && !b->failed)
+                if (!help(b))
+                    pthread_cond_wait(&b->turn_cv, &b->mu);
+            pthread_mutex_unlock(&b->mu);
             break;
+        }
+        pthread_mutex_unlock(&b->mu);
         err[0] = 0;
         int rc = prepare(w, i, err, sizeof err);
         pthread_mutex_lock(&b->mu);
         while (b->turn != i && !b->failed)
-            pthread_cond_wait(&b->turn_cv, &b->mu);
+            if (!help(b))
+                pthread_cond_wait(&b->turn_cv, &b->mu);
         if (rc && !b->failed) {
             b->failed = 1;
             snprintf(b->err, sizeof b->err, "%s", err);
@@ -144,8 +289,13 @@ static void *work(void *arg)
         }
         pthread_mutex_unlock(&b->mu);
         /* Our turn: nobody else touches the sinks until turn moves on. */
-        if (b->sinks.flows && w->nacc)
-            b->sinks.flows(b->sinks.ctx, w->acc, w->nacc);
+        if (b->sinks.flows) {
+            if (w->acc.n)
+                b->sinks.flows(b->sinks.ctx, w->acc.f, w->acc.n);
+            for (unsigned j = 0; j < w->nparts; j++)
+                if (w->parts[j].acc.n)
+                    b->sinks.flows(b->sinks.ctx, w->parts[j].acc.f, w->parts[j].acc.n);
+        }
         fw_engine_close_until(&w->e, fw_spill_bucket_start(b->spill, i) + MINUTE_US);
         pthread_mutex_lock(&b->mu);
         b->turn++;
@@ -171,17 +321,21 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
     size_t nb = fw_spill_buckets(b->spill);
     if (nthreads < 1)
         nthreads = 1;
-    if (nthreads > nb)
+    /* More threads than minutes help only by taking slices of them. */
+    if (nthreads > nb && !b->split_min)
         nthreads = nb ? (unsigned)nb : 1;
+    b->nthreads = nthreads;
+    b->eo = (fw_engine_opts){.out_of_order_us = FW_WM_HOLD, .per_source = b->per_source};
+    b->qcap = (size_t)nthreads * SPLIT_MAX;
+    b->queue = fw_xcalloc(b->qcap, sizeof *b->queue);
     struct worker *ws = fw_xcalloc(nthreads, sizeof *ws);
-    fw_engine_opts eo = {.out_of_order_us = FW_WM_HOLD, .per_source = b->per_source};
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->turn_cv, NULL);
     unsigned started = 0;
     for (unsigned t = 0; t < nthreads; t++) {
         ws[t].b = b;
         fw_engine_sinks sinks = {.flow = on_flow, .minute = on_minute, .ctx = &ws[t]};
-        fw_engine_init(&ws[t].e, &eo, &sinks);
+        fw_engine_init(&ws[t].e, &b->eo, &sinks);
     }
     for (unsigned t = 1; t < nthreads; t++) {
         if (pthread_create(&ws[t].tid, NULL, work, &ws[t])) {
@@ -195,16 +349,24 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
         pthread_join(ws[t].tid, NULL);
     b->st = b->clean.st;
     for (unsigned t = 0; t < nthreads; t++) {
-        merge_stats(&b->st, &ws[t].e.clean.st);
-        if (ws[t].e.first_us < b->first_us)
-            b->first_us = ws[t].e.first_us;
-        if (ws[t].e.last_us > b->last_us)
-            b->last_us = ws[t].e.last_us;
-        fw_engine_destroy(&ws[t].e);
+        for (unsigned j = 0; j <= ws[t].nparts_made; j++) {
+            fw_engine *e = j ? &ws[t].parts[j - 1].e : &ws[t].e;
+            merge_stats(&b->st, &e->clean.st);
+            if (e->first_us < b->first_us)
+                b->first_us = e->first_us;
+            if (e->last_us > b->last_us)
+                b->last_us = e->last_us;
+            fw_engine_destroy(e);
+            if (j)
+                free(ws[t].parts[j - 1].acc.f);
+        }
+        free(ws[t].parts);
         fw_spill_sorted_free(&ws[t].minute);
-        free(ws[t].acc);
+        free(ws[t].acc.f);
     }
     free(ws);
+    free(b->queue);
+    b->queue = NULL;
     pthread_cond_destroy(&b->turn_cv);
     pthread_mutex_destroy(&b->mu);
     if (b->failed) {

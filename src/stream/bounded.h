@@ -10,7 +10,10 @@
  * orders it by event time (stable: equal times keep file order, so the
  * first of a set of duplicates is the one kept), deduplicates and
  * aggregates it in an engine of its own (stream/engine.h), then waits for
- * its turn: minutes are handed to the sinks strictly in time order, one at a
+ * its turn.  A large minute is cut into slices at changes of event time,
+ * which other threads aggregate apart (two-stage aggregation, see
+ * fw_bounded_set_split), and the owner merges them (fw_minute_merge) and
+ * passes their flows on in order.  Minutes go to the sinks in turn: minutes are handed to the sinks strictly in time order, one at a
  * time, so the sinks (detector, store, summary) need no locking and see
  * exactly the sequence a single thread would give.  Results are identical
  * for any number of threads.
@@ -43,6 +46,14 @@ typedef struct fw_bounded_sinks {
 /* per_source: per-source minute rows.  budget: bytes of records held in
  * memory during pass 1 before spilling to disk. */
 fw_bounded *fw_bounded_new(bool per_source, size_t budget, const fw_bounded_sinks *sinks);
+/* Two-stage aggregation: a minute of at least 2 * min_records records is
+ * cut into slices of at least min_records (one per thread, at most 16),
+ * aggregated on whichever threads are free and merged before the minute
+ * goes to the sinks, so one busy minute does not leave the other threads
+ * idle.  0 turns it off (a minute is one thread's work).  Results are the
+ * same either way.  Default FW_BOUNDED_SPLIT_MIN. */
+#define FW_BOUNDED_SPLIT_MIN 32768
+void fw_bounded_set_split(fw_bounded *b, size_t min_records);
 /* Pass 1: one decoded record.  0, or -1 with a message (spill file). */
 int fw_bounded_push(fw_bounded *b, const fw_record *rec, char *err, size_t errn);
 /* Pass 2 on nthreads threads (the caller's among them).  0, or -1 with a

@@ -62,21 +62,23 @@ static void port_grow(fw_port_table *t)
     t->cap = cap;
 }
 
-static void port_add(fw_port_table *t, uint8_t proto, uint16_t port, uint64_t bytes, uint64_t packets)
+/* Count events of one pair (with their bytes and packets) in t. */
+static void port_add(fw_port_table *t, uint8_t proto, uint16_t port, uint64_t events, uint64_t bytes,
+                     uint64_t packets)
 {
     uint32_t k = ((uint32_t)proto << 16 | port) + 1;
     if (t->cap) {
         uint32_t j = port_slot(k, t->cap);
         for (; t->key[j]; j = (j + 1) & (t->cap - 1))
             if (t->key[j] == k) {
-                t->val[j].events++;
+                t->val[j].events += events;
                 t->val[j].bytes += bytes;
                 t->val[j].packets += packets;
                 return;
             }
     }
     if (t->n >= FW_PORTS_TRACKED) {
-        t->dropped++;
+        t->dropped += events;
         return;
     }
     if ((t->n + 1) * 4 > t->cap * 3)
@@ -85,7 +87,7 @@ static void port_add(fw_port_table *t, uint8_t proto, uint16_t port, uint64_t by
     while (t->key[j])
         j = (j + 1) & (t->cap - 1);
     t->key[j] = k;
-    t->val[j] = (fw_port_count){1, bytes, packets};
+    t->val[j] = (fw_port_count){events, bytes, packets};
     t->n++;
 }
 
@@ -179,7 +181,7 @@ int fw_minutes_add(fw_minutes *ms, const fw_flow *f, bool repaired)
     cc->events++;
     cc->bytes += f->bytes_sent;
     cc->labelled += f->is_attack == 1;
-    port_add(&m->ports, f->proto, f->dst_port, f->bytes_sent, f->pkts_sent);
+    port_add(&m->ports, f->proto, f->dst_port, 1, f->bytes_sent, f->pkts_sent);
     fw_minute_dst *d = fw_amap_upsert(&m->dst, &f->dst, NULL);
     fw_counts_add(&d->c, f);
     fw_distinct_add(&d->sources, hs);
@@ -204,6 +206,77 @@ void fw_minutes_note(fw_minutes *ms, int64_t ts_us, bool duplicate)
 uint64_t fw_minute_sources(const fw_minute *m)
 {
     return m->per_source ? m->src.len : fw_distinct_count(&m->sources);
+}
+
+static void counts_merge(fw_counts *into, const fw_counts *from)
+{
+    into->events += from->events;
+    into->bytes += from->bytes;
+    into->bytes_recv += from->bytes_recv;
+    into->packets += from->packets;
+    into->syn_only += from->syn_only;
+    into->tcp += from->tcp;
+    into->udp += from->udp;
+    into->icmp += from->icmp;
+    into->other += from->other;
+    into->labelled += from->labelled;
+    into->repaired += from->repaired;
+}
+
+int fw_minute_merge(fw_minute *into, const fw_minute *from)
+{
+    counts_merge(&into->global, &from->global);
+    into->quality.quarantined += from->quality.quarantined;
+    into->quality.duplicates += from->quality.duplicates;
+    if (from->countries) {
+        if (!into->countries)
+            into->countries = fw_xcalloc(FW_COUNTRY_SLOTS, sizeof *into->countries);
+        for (unsigned c = 0; c < FW_COUNTRY_SLOTS; c++) {
+            into->countries[c].events += from->countries[c].events;
+            into->countries[c].bytes += from->countries[c].bytes;
+            into->countries[c].labelled += from->countries[c].labelled;
+        }
+    }
+    size_t it = 0;
+    const fw_addr *key;
+    const fw_minute_dst *fd;
+    while ((fd = fw_amap_next(&from->dst, &it, &key))) {
+        fw_minute_dst *d = fw_amap_upsert(&into->dst, key, NULL);
+        counts_merge(&d->c, &fd->c);
+        fw_distinct_merge(&d->sources, &fd->sources);
+    }
+    it = 0;
+    const fw_counts *fc;
+    while ((fc = fw_amap_next(&from->src, &it, &key)))
+        counts_merge(fw_amap_upsert(&into->src, key, NULL), fc);
+    fw_distinct_merge(&into->sources, &from->sources);
+    /* Pairs past FW_PORTS_TRACKED are the ones first seen after the others,
+     * which parts counted apart cannot tell: then the caller recounts. */
+    if (into->ports.dropped || from->ports.dropped)
+        return -1;
+    for (uint32_t i = 0; i < from->ports.cap; i++) {
+        if (!from->ports.key[i])
+            continue;
+        uint32_t k = from->ports.key[i] - 1;
+        const fw_port_count *c = &from->ports.val[i];
+        port_add(&into->ports, (uint8_t)(k >> 16), (uint16_t)k, c->events, c->bytes, c->packets);
+        if (into->ports.dropped)
+            return -1;
+    }
+    return 0;
+}
+
+void fw_minute_ports_recount(fw_minute *m, const fw_flow *const *f, size_t n, bool restart)
+{
+    fw_port_table *t = &m->ports;
+    if (restart) {
+        if (t->cap)
+            memset(t->key, 0, t->cap * sizeof *t->key);
+        t->n = 0;
+        t->dropped = 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        port_add(t, f[i]->proto, f[i]->dst_port, 1, f[i]->bytes_sent, f[i]->pkts_sent);
 }
 
 void fw_minutes_advance(fw_minutes *m, int64_t watermark_us) { fw_tumbler_advance(&m->t, watermark_us); }

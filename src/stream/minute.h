@@ -120,6 +120,20 @@ void fw_minutes_note(fw_minutes *m, int64_t ts_us, bool duplicate);
 
 /* The slot of a country code (two letters, or NULs for unknown). */
 unsigned fw_country_slot(const char code[2]);
+/*
+ * Two-stage aggregation: add a minute aggregated apart (a slice of the same
+ * minute's flows, with no flow in both) into another.  Counters add, maps
+ * and distinct counts merge (exactly: a sketch's registers take their
+ * maximum), so the result is what one pass over both slices gives, except
+ * for the (protocol, port) pairs past FW_PORTS_TRACKED, which depend on
+ * the order pairs were first seen: then it returns -1 and the caller
+ * recounts the ports over all the minute's flows in order with
+ * fw_minute_ports_recount.  Returns 0 otherwise.  O(entries of from).
+ */
+int fw_minute_merge(fw_minute *into, const fw_minute *from);
+/* Count the ports of n accepted flows, in order, in m's table; restart
+ * empties the table first.  O(n). */
+void fw_minute_ports_recount(fw_minute *m, const fw_flow *const *f, size_t n, bool restart);
 void fw_minutes_advance(fw_minutes *m, int64_t watermark_us);
 void fw_minutes_flush(fw_minutes *m);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ThreadSanitizer over the parallel decoding: batch and stream on 2 and 4
 # threads, on a generated file large enough for several ranges, must report
-# no data race (halt_on_error makes a race fail the run).  FW names a binary
+# no data race (halt_on_error makes a race fail the run); and batch's
+# two-stage aggregation, on a file with a minute of 80k rows cut into slices.  FW names a binary
 # built with -fsanitize=thread (make tsan builds build-tsan/floodwatch).
 set -uo pipefail
 FW=${FW:?FW must name a ThreadSanitizer build}
@@ -17,6 +18,14 @@ for t in 2 4; do
         pass=$((pass + 1)); echo "ok   tsan_threads_$t"
     else
         fail=$((fail + 1)); echo "FAIL tsan_threads_$t"; grep -A20 "ThreadSanitizer" "$tmp/err" | head -30
+    fi
+done
+"$FW" generate --seed 4 --duration 3 --rate 1000 --attack syn_flood:1-2:80 -o "$tmp/busy.csv" 2>/dev/null
+for t in 2 3; do
+    if "$FW" batch -q --no-progress --db "$tmp/b$t.db" --threads $t "$tmp/busy.csv" 2>"$tmp/err"; then
+        pass=$((pass + 1)); echo "ok   tsan_two_stage_$t"
+    else
+        fail=$((fail + 1)); echo "FAIL tsan_two_stage_$t"; grep -A20 "ThreadSanitizer" "$tmp/err" | head -30
     fi
 done
 echo "tsan: $pass passed, $fail failed"
