@@ -15,20 +15,44 @@ void fw_summary_init(fw_summary *s)
     fw_topk_init(&s->top_src, TOPK_CAPACITY);
 }
 
+struct fw_summary_src {
+    const fw_addr *addr;
+    const fw_counts *c;
+};
+
 void fw_summary_destroy(fw_summary *s)
 {
     fw_topk_destroy(&s->top_src);
     free(s->minutes);
+    free(s->srcs);
 }
 
 void fw_summary_flow(fw_summary *s, const fw_flow *f)
 {
     s->by_label[f->label < FW_LABEL_COUNT ? f->label : FW_LABEL_OTHER]++;
-    fw_topk_add(&s->top_src, &f->src, 1, f->bytes_sent, f->pkts_sent);
+}
+
+static int src_cmp(const void *a, const void *b)
+{
+    return memcmp(((const struct fw_summary_src *)a)->addr->b,
+                  ((const struct fw_summary_src *)b)->addr->b, 16);
 }
 
 void fw_summary_minute_add(fw_summary *s, const fw_minute *m)
 {
+    if (m->src.len > s->srcs_cap) {
+        s->srcs_cap = m->src.len * 2;
+        s->srcs = fw_xrealloc(s->srcs, s->srcs_cap * sizeof *s->srcs);
+    }
+    size_t n = 0, it = 0;
+    const fw_addr *key;
+    const fw_counts *c;
+    while ((c = fw_amap_next(&m->src, &it, &key)))
+        s->srcs[n++] = (struct fw_summary_src){key, c};
+    qsort(s->srcs, n, sizeof *s->srcs, src_cmp);
+    for (size_t i = 0; i < n; i++)
+        fw_topk_add(&s->top_src, s->srcs[i].addr, s->srcs[i].c->events, s->srcs[i].c->bytes,
+                    s->srcs[i].c->packets);
     if (s->nminutes == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 256;
         s->minutes = fw_xrealloc(s->minutes, s->cap * sizeof *s->minutes);

@@ -26,13 +26,20 @@ typedef struct fw_summary {
     fw_topk top_src;
     fw_summary_minute *minutes; /* in time order */
     size_t nminutes, cap;
+    struct fw_summary_src *srcs; /* scratch: one minute's sources, sorted */
+    size_t srcs_cap;
 } fw_summary;
 
 void fw_summary_init(fw_summary *s);
 void fw_summary_destroy(fw_summary *s);
-/* Account an accepted flow. */
+/* Account an accepted flow (its attack-type label). */
 void fw_summary_flow(fw_summary *s, const fw_flow *f);
-/* Account a closed minute. */
+/* Account a closed minute, which must have per-source rows: the top sources
+ * are fed one minute's total per source, in address order, rather than flow
+ * by flow (a few hundred updates a minute instead of thousands, and an
+ * order that does not depend on how the minute was aggregated).  While
+ * fewer sources than the sketch holds are seen the counts are exact and
+ * equal to flow-by-flow counting.  O(sources of m * log). */
 void fw_summary_minute_add(fw_summary *s, const fw_minute *m);
 
 typedef struct fw_summary_ctx {
