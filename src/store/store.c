@@ -38,12 +38,10 @@ static const char schema_sql[] =
     "  bytes INTEGER, packets INTEGER, syn_only INTEGER, tcp INTEGER, udp INTEGER,\n"
     "  labelled_attack INTEGER, distinct_src INTEGER, distinct_src_exact INTEGER,\n"
     "  PRIMARY KEY(run_id, minute, dst)) WITHOUT ROWID;\n"
-    "CREATE INDEX IF NOT EXISTS agg_minute_dst_by_dst ON agg_minute_dst(dst, minute);\n"
     "CREATE TABLE IF NOT EXISTS agg_minute_src(\n"
     "  run_id INTEGER NOT NULL, minute TEXT NOT NULL, src TEXT NOT NULL, events INTEGER,\n"
     "  bytes INTEGER, packets INTEGER, syn_only INTEGER, labelled_attack INTEGER,\n"
     "  PRIMARY KEY(run_id, minute, src)) WITHOUT ROWID;\n"
-    "CREATE INDEX IF NOT EXISTS agg_minute_src_by_src ON agg_minute_src(src, minute);\n"
     "CREATE TABLE IF NOT EXISTS flows(\n"
     "  run_id INTEGER NOT NULL, ts_us INTEGER NOT NULL, src TEXT NOT NULL, dst TEXT NOT NULL,\n"
     "  src_port INTEGER, dst_port INTEGER, proto INTEGER, bytes_sent INTEGER,\n"
@@ -79,6 +77,15 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS incident_events(\n"
     "  id TEXT NOT NULL, event TEXT NOT NULL, event_time TEXT NOT NULL, run_id INTEGER NOT NULL,\n"
     "  json TEXT NOT NULL, PRIMARY KEY(run_id, id, event, event_time)) WITHOUT ROWID;\n";
+
+/* The per-minute tables' secondary indexes.  A new database file is private
+ * until it is renamed into place (fw_store_commit), so it gets them only
+ * then: SQLite builds an index over existing rows by sorting them, which
+ * costs less than keeping it up to date row by row (6% fewer instructions
+ * for a whole batch run with the store, callgrind, on 100k seed rows). */
+static const char deferred_index_sql[] =
+    "CREATE INDEX IF NOT EXISTS agg_minute_dst_by_dst ON agg_minute_dst(dst, minute);\n"
+    "CREATE INDEX IF NOT EXISTS agg_minute_src_by_src ON agg_minute_src(src, minute);\n";
 
 /* Upserts throughout: a run resumed from a checkpoint rewrites what it wrote
  * after the checkpoint, and must not double it. */
@@ -235,7 +242,7 @@ fw_store *fw_store_open_run(const char *path, const char *mode, const char *inpu
                 "ALTER TABLE incidents RENAME TO incidents_v2;"
                 "ALTER TABLE incident_events RENAME TO incident_events_v2;", err, errn))
         goto fail;
-    if (exec(s, schema_sql, err, errn))
+    if (exec(s, schema_sql, err, errn) || (!s->tmp_path && exec(s, deferred_index_sql, err, errn)))
         goto fail;
     if (rebuild_incidents &&
         exec(s, "INSERT INTO incidents(id, run_id, type, entity, victims, start, detected_at, end,"
@@ -613,7 +620,7 @@ static int fsync_path(const char *path, int flags)
 
 int fw_store_commit(fw_store *s, char *err, size_t errn)
 {
-    if (exec(s, "COMMIT", err, errn)) {
+    if ((s->tmp_path && exec(s, deferred_index_sql, err, errn)) || exec(s, "COMMIT", err, errn)) {
         fw_store_abort(s);
         return -1;
     }

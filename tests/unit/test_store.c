@@ -77,6 +77,9 @@ static void test_abort_leaves_nothing_commit_creates(void **state)
     assert_int_equal(query_int(path, "SELECT reasons = 'timestamp_missing,src_ip_invalid' FROM quarantine"), 1);
     assert_int_equal(query_int(path, "SELECT value FROM meta WHERE key='schema_version'"),
                      FW_SCHEMA_VERSION);
+    /* The per-minute indexes a new file gets only at commit are there. */
+    assert_int_equal(query_int(path, "SELECT count(*) FROM sqlite_master WHERE type='index' AND "
+                                     "name IN ('agg_minute_dst_by_dst','agg_minute_src_by_src')"), 2);
 
     /* A second run appends; an aborted third leaves the file as it was. */
     s = fw_store_open(path, "batch", "in2.csv", "{}", err, sizeof err);
