@@ -19,7 +19,8 @@
 
 typedef struct fw_dedup {
     fw_tumbler slices;
-    uint64_t bytes; /* memory held by the open slices */
+    uint64_t bytes;     /* memory held by the open slices */
+    uint32_t first_cap; /* slots a new slice's set starts with (see dedup.c) */
 } fw_dedup;
 
 void fw_dedup_init(fw_dedup *d);
