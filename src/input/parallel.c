@@ -33,7 +33,6 @@ struct range {
     /* Where the last record began, and the counts before it: where a
      * sequential read takes over if the range does not end cleanly. */
     uint64_t last_off, last_line, last_blank;
-    uint64_t last_empty[FW_COL_COUNT];
 };
 
 struct fw_par {
@@ -134,14 +133,11 @@ static void decode_range(fw_par *p, struct range *r, size_t k)
     for (;;) {
         uint64_t off = fw_csv_offset(r->csv), line = fw_csv_line(r->csv);
         uint64_t blank = fw_csv_blank_lines(r->csv);
-        uint64_t empty[FW_COL_COUNT];
-        memcpy(empty, r->empty, sizeof empty);
         if (fw_csv_next(r->csv, &row) != 1)
             break;
         r->last_off = off;
         r->last_line = line;
         r->last_blank = blank;
-        memcpy(r->last_empty, empty, sizeof empty);
         if (r->nrec == r->cap) {
             r->cap = r->cap ? 2 * r->cap : 16384;
             r->recs = fw_xrealloc(r->recs, r->cap * sizeof *r->recs);
@@ -159,6 +155,24 @@ static void decode_range(fw_par *p, struct range *r, size_t k)
     r->blank = fw_csv_blank_lines(r->csv);
     r->lines = fw_csv_line(r->csv);
     r->clean_end = !last_error && n && r->buf[n - 1] == '\n';
+}
+
+/* Add range r's empty-field counts before its last record to the source's:
+ * its counts less the last record's, which is decoded again from its bytes.
+ * Only the sequential fallback needs this, so no record pays for a snapshot
+ * of the counts. */
+static void add_empty_before_last(fw_par *p, const struct range *r)
+{
+    uint64_t last[FW_COL_COUNT] = {0};
+    fw_csv *c = fw_csv_open_mem(r->buf + (r->last_off - r->start), (size_t)(r->end - r->last_off),
+                                p->name, 0);
+    fw_csv_row row;
+    fw_record rec;
+    if (fw_csv_next(c, &row) == 1)
+        fw_record_decode(&rec, p->schema, &row, last);
+    fw_csv_close(c);
+    for (unsigned k = 0; k < FW_COL_COUNT; k++)
+        p->empty[k] += r->empty[k] - last[k];
 }
 
 /* Take the next range, if the window allows one, and decode it: called with
@@ -283,8 +297,7 @@ int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
             uint64_t from = r->nrec ? r->last_off : r->start;
             uint64_t line = p->line_base + (r->nrec ? r->last_line : 0);
             if (r->nrec) {
-                for (unsigned c = 0; c < FW_COL_COUNT; c++)
-                    p->empty[c] += r->last_empty[c];
+                add_empty_before_last(p, r);
                 p->blank += r->last_blank;
             }
             stop_workers(p);
