@@ -152,14 +152,25 @@ static char *scratch_reserve(fw_csv *r, size_t n)
 }
 
 #ifdef __SSE2__
-/* Bit i is set when byte i of the 64 in v[0..3] equals the byte in each lane
- * of c. */
-static inline uint64_t eq_mask64(const __m128i v[4], __m128i c)
+/* The 64 bytes at p, in four registers (not an array, which GCC keeps on
+ * the stack). */
+typedef struct { __m128i a, b, c, d; } block64;
+
+static inline block64 load64(const char *p)
 {
-    uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[0], c));
-    uint64_t m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[1], c));
-    uint64_t m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[2], c));
-    uint64_t m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[3], c));
+    return (block64){_mm_loadu_si128((const __m128i *)(const void *)p),
+                     _mm_loadu_si128((const __m128i *)(const void *)(p + 16)),
+                     _mm_loadu_si128((const __m128i *)(const void *)(p + 32)),
+                     _mm_loadu_si128((const __m128i *)(const void *)(p + 48))};
+}
+
+/* Bit i is set when byte i of v equals the byte in each lane of c. */
+static inline uint64_t eq_mask64(block64 v, __m128i c)
+{
+    uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v.a, c));
+    uint64_t m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v.b, c));
+    uint64_t m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v.c, c));
+    uint64_t m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v.d, c));
     return m0 | m1 << 16 | m2 << 32 | m3 << 48;
 }
 #endif
@@ -175,9 +186,7 @@ static inline void block_masks(const char *p, size_t m, uint64_t *comma, uint64_
 {
 #ifdef __SSE2__
     if (m == 64) {
-        __m128i v[4];
-        for (unsigned k = 0; k < 4; k++)
-            v[k] = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        block64 v = load64(p);
         *comma = eq_mask64(v, _mm_set1_epi8(','));
         *quote = eq_mask64(v, _mm_set1_epi8('"'));
         return;
