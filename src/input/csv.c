@@ -152,10 +152,11 @@ static char *scratch_reserve(fw_csv *r, size_t n)
 }
 
 #ifdef __SSE2__
-/* The 64 bytes at p, in four registers (not an array, which GCC keeps on
- * the stack). */
+/* A 64-byte block in four vector registers; an array of four would be kept
+ * on the stack by GCC and reloaded for every compare. */
 typedef struct { __m128i a, b, c, d; } block64;
 
+/* The 64 bytes at p, which need not be aligned: four loads. */
 static inline block64 load64(const char *p)
 {
     return (block64){_mm_loadu_si128((const __m128i *)(const void *)p),
@@ -164,7 +165,8 @@ static inline block64 load64(const char *p)
                      _mm_loadu_si128((const __m128i *)(const void *)(p + 48))};
 }
 
-/* Bit i is set when byte i of v equals the byte in each lane of c. */
+/* Bit i is set when byte i of v equals the byte in each lane of c: four
+ * compares, four movemasks and three shift-ors. */
 static inline uint64_t eq_mask64(block64 v, __m128i c)
 {
     uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v.a, c));
@@ -225,9 +227,10 @@ static inline uint64_t prefix_xor(uint64_t x)
  *
  * Cost: per 64-byte block, the comma and quote masks, the quote parity and a
  * dozen mask operations, all without branches; then per field a count of
- * trailing zeros and a store.  The per-field branches of a byte or 16-byte
- * scan, whose exits the field lengths (0 to 20 bytes) make unpredictable, are
- * gone; what is left is one loop exit per block.
+ * trailing zeros and a store, and per quoted field a population count.
+ * Fields are 0 to 20 bytes, so a scan that branches per field mispredicts
+ * where each one ends; here the branches that depend on the data are a loop
+ * exit per block and one per block with a quoted field.
  */
 static unsigned split_fast(fw_csv *r, const char *p, size_t n, size_t avail, int *error, bool *slow)
 {

@@ -394,11 +394,18 @@ static void test_field_limit_exactly(void **state)
  * the state machine, and one in a later field is never looked at. */
 static void test_too_many_fields_with_quotes(void **state)
 {
-    for (int k = 0; k < 10; k++) {
-        /* No bad field, or one at 100, 256, 257 or 299, with one quote or a
-         * pair. */
-        int bad = (int[]){-1, 100, 256, 257, 299}[k % 5];
-        const char *bad_text = k < 5 ? "x\"y" : "x\"y\"";
+    /* No bad field, or one at 100, 256, 257 or 299, with one quote or a
+     * pair. */
+    static const struct {
+        int bad;
+        const char *text;
+    } cases[] = {
+        {-1, ""},          {100, "x\"y"},   {256, "x\"y"},   {257, "x\"y"},   {299, "x\"y"},
+        {100, "x\"y\""}, {256, "x\"y\""}, {257, "x\"y\""}, {299, "x\"y\""},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int bad = cases[k].bad;
+        const char *bad_text = cases[k].text;
         char in[4096], want[300][16];
         size_t o = 0;
         for (int i = 0; i < 300; i++) {
@@ -421,7 +428,8 @@ static void test_too_many_fields_with_quotes(void **state)
         assert_int_equal(row.nf, FW_CSV_MAX_FIELDS);
         bool in_place = row.f[0].p == in + 1;
         assert_int_equal(in_place, bad < 0 || bad > 256);
-        /* The state machine leaves the last kept field unreliable. */
+        /* The state machine points the last kept field at a later field's
+         * text (an old quirk, kept as it is), so that one is not checked. */
         unsigned check = in_place ? FW_CSV_MAX_FIELDS : FW_CSV_MAX_FIELDS - 1;
         for (unsigned i = 0; i < check; i++) {
             assert_field(&row, i, want[i]);
