@@ -5,8 +5,10 @@
  * line end after it is in the buffer (or the input has ended), so parsing
  * never has to resume mid-record: when the buffer runs dry inside a record,
  * the unread tail moves to the front, more is read, and the record is parsed
- * again from its start.  The fast path handles a line without quotes with
- * memchr; lines with a quote take the state machine.
+ * again from its start.  The fast path finds the line end with memchr and
+ * splits the line from masks of the commas and quotes in each 64-byte block;
+ * lines whose quotes do more than enclose whole fields take the state
+ * machine.
  */
 #include <errno.h>
 #include <poll.h>
@@ -39,7 +41,9 @@ struct fw_csv {
     int idle_ms;            /* live input: poll timeout, 0 = block */
     void (*idle)(void *ctx);
     void *idle_ctx;
-    fw_csv_field fields[FW_CSV_MAX_FIELDS];
+    /* The fields; split_fast may fill up to one 64-byte block's worth past
+     * the limit before it checks. */
+    fw_csv_field fields[FW_CSV_MAX_FIELDS + 64];
     char *scratch;          /* unescaped quoted fields */
     size_t scratch_cap;
 };
@@ -147,69 +151,159 @@ static char *scratch_reserve(fw_csv *r, size_t n)
     return r->scratch;
 }
 
-/* Position of the first comma or quote in p[pos, n), or n.  Sixteen bytes a
- * step with SSE2. */
-static inline size_t find_sep(const char *p, size_t pos, size_t n)
+#ifdef __SSE2__
+/* A 64-byte block in four vector registers; an array of four would be kept
+ * on the stack by GCC and reloaded for every compare. */
+typedef struct { __m128i a, b, c, d; } block64;
+
+/* The 64 bytes at p, which need not be aligned: four loads. */
+static inline block64 load64(const char *p)
+{
+    return (block64){_mm_loadu_si128((const __m128i *)(const void *)p),
+                     _mm_loadu_si128((const __m128i *)(const void *)(p + 16)),
+                     _mm_loadu_si128((const __m128i *)(const void *)(p + 32)),
+                     _mm_loadu_si128((const __m128i *)(const void *)(p + 48))};
+}
+
+/* Bit i is set when byte i of v equals the byte in each lane of c: four
+ * compares, four movemasks and three shift-ors. */
+static inline uint64_t eq_mask64(block64 v, __m128i c)
+{
+    uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v.a, c));
+    uint64_t m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v.b, c));
+    uint64_t m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v.c, c));
+    uint64_t m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v.d, c));
+    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+}
+#endif
+
+/*
+ * Bit i of *comma and *quote is set when p[i] is a comma or a quote, for
+ * i < m (m <= 64); higher bits are clear.  A full block costs four 16-byte
+ * loads and eight compares with SSE2.  The byte loop serves the partial block
+ * at the end of the buffer, where a 64-byte load would read past the input,
+ * and builds without SSE2.
+ */
+static inline void block_masks(const char *p, size_t m, uint64_t *comma, uint64_t *quote)
 {
 #ifdef __SSE2__
-    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
-    for (; pos + 16 <= n; pos += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + pos));
-        unsigned m = (unsigned)_mm_movemask_epi8(
-            _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)));
-        if (m)
-            return pos + (unsigned)__builtin_ctz(m);
+    if (m == 64) {
+        block64 v = load64(p);
+        *comma = eq_mask64(v, _mm_set1_epi8(','));
+        *quote = eq_mask64(v, _mm_set1_epi8('"'));
+        return;
     }
 #endif
-    for (; pos < n; pos++)
-        if (p[pos] == ',' || p[pos] == '"')
-            return pos;
-    return n;
+    uint64_t c = 0, q = 0;
+    for (size_t i = 0; i < m; i++) {
+        c |= (uint64_t)(p[i] == ',') << i;
+        q |= (uint64_t)(p[i] == '"') << i;
+    }
+    *comma = c;
+    *quote = q;
+}
+
+/* Bit i of the result is the parity of the set bits 0..i of x, so with x the
+ * quotes of a block it marks an opening quote and the text after it up to,
+ * not including, its closing quote.  Six shift-xor steps, no branches. */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
 }
 
 /*
- * Split the line p[0..n) into fields, in place.  A quoted field without an
- * escaped quote ("PSH,ACK") points between its quotes; anything harder (an
- * escaped "" quote, a quote inside an unquoted field, text after a closing
- * quote) sets *slow and returns 0, for the full state machine.
+ * Split the line p[0..n) into fields, in place; p[0..avail) may be read.  A
+ * quoted field without an escaped quote ("PSH,ACK") points between its
+ * quotes; anything harder (an escaped "" quote, a quote inside an unquoted
+ * field, text after a closing quote, an unterminated quote) sets *slow and
+ * returns 0, for the full state machine.  Like a field-by-field scan, only the
+ * first FW_CSV_MAX_FIELDS + 1 fields decide between that and FW_CSV_ETOOMANY.
+ *
+ * Cost: per 64-byte block, the comma and quote masks, the quote parity and a
+ * dozen mask operations, all without branches; then per field a count of
+ * trailing zeros and a store, and per quoted field a population count.
+ * Fields are 0 to 20 bytes, so a scan that branches per field mispredicts
+ * where each one ends; here the branches that depend on the data are a loop
+ * exit per block and one per block with a quoted field.
  */
-static unsigned split_fast(fw_csv *r, const char *p, size_t n, int *error, bool *slow)
+static unsigned split_fast(fw_csv *r, const char *p, size_t n, size_t avail, int *error, bool *slow)
 {
-    unsigned nf = 0;
-    size_t pos = 0;
-    for (;;) {
-        const char *fs;
-        size_t flen;
-        uint32_t quoted = 0;
-        if (pos < n && p[pos] == '"') {
-            const char *q = memchr(p + pos + 1, '"', n - pos - 1);
-            if (!q || (q + 1 < p + n && q[1] != ',')) {
-                *slow = true; /* unterminated, escaped "", or text after the quote */
-                return 0;
-            }
-            fs = p + pos + 1;
-            flen = (size_t)(q - fs);
-            quoted = 1;
-            pos = (size_t)(q - p) + 1;
-        } else {
-            size_t e = find_sep(p, pos, n);
-            if (e < n && p[e] == '"') {
-                *slow = true; /* a quote inside an unquoted field */
-                return 0;
-            }
-            fs = p + pos;
-            flen = e - pos;
-            pos = e;
+    fw_csv_field *f = r->fields;
+    const char *fs = p;      /* where the current field begins */
+    uint64_t inside = 0;     /* all ones when the block begins inside quotes */
+    uint64_t comma_in = 1;   /* bit 0: the byte before the block ends a field
+                              * (the line start counts as one) */
+    uint64_t close_in = 0;   /* bit 0: the byte before the block is a closing quote */
+    for (size_t base = 0; base < n; base += 64) {
+        const char *blk = p + base;
+        uint64_t comma, quote;
+        block_masks(blk, avail - base < 64 ? avail - base : 64, &comma, &quote);
+        /* Bits 0..left-1 are on the line; a shift, not a branch, since it
+         * would mispredict on every line's last block. */
+        size_t left = n - base < 64 ? n - base : 64;
+        uint64_t valid = ~UINT64_C(0) >> (64 - left);
+        comma &= valid;
+        quote &= valid;
+        uint64_t in = prefix_xor(quote) ^ inside;
+        inside = (uint64_t)0 - (in >> 63);
+        uint64_t open = quote & in, close = quote & ~in;
+        /* The fast path takes a quote only where it opens a field or closes
+         * one just before a comma or the line end; a quote anywhere else is
+         * "bad" and leaves the line to the state machine. */
+        uint64_t after_close = (close << 1) | close_in;
+        uint64_t bad = (open & ~((comma << 1) | comma_in)) | (after_close & ~comma & valid);
+        comma_in = comma >> 63;
+        close_in = close >> 63;
+        uint64_t sep = comma & ~in;
+        /* Fields before the first bad quote still count towards the limit. */
+        if (bad)
+            sep &= (bad & (0 - bad)) - 1;
+        /* Each comma outside quotes ends a field.  The limit is checked per
+         * block, not per field: fields has room for one block's worth past
+         * it. */
+        fw_csv_field *first = f;
+        for (uint64_t m = sep; m; m &= m - 1) {
+            const char *e = blk + (unsigned)__builtin_ctzll(m);
+            *f++ = (fw_csv_field){fs, (uint32_t)(e - fs), 0};
+            fs = e + 1;
         }
-        if (nf == FW_CSV_MAX_FIELDS) {
+        /* A field that ends with a closing quote (bits of sep just after
+         * one) is quoted, and in a checked line starts with a quote too: point
+         * between the two.  Rare enough that counting the fields before it
+         * costs less than looking at every field's first byte. */
+        for (uint64_t m = after_close & sep; m; m &= m - 1) {
+            fw_csv_field *q = first + __builtin_popcountll(sep & ((m & (0 - m)) - 1));
+            *q = (fw_csv_field){q->p + 1, q->n - 2, 1};
+        }
+        if (f - r->fields > FW_CSV_MAX_FIELDS) {
             *error = FW_CSV_ETOOMANY;
-            return nf;
+            return FW_CSV_MAX_FIELDS;
         }
-        r->fields[nf++] = (fw_csv_field){fs, (uint32_t)flen, quoted};
-        if (pos >= n)
-            return nf;
-        pos++; /* the comma; a trailing one leaves an empty last field */
+        if (bad) {
+            *slow = true;
+            return 0;
+        }
     }
+    if (inside) {
+        *slow = true; /* an unterminated quote */
+        return 0;
+    }
+    if (f - r->fields == FW_CSV_MAX_FIELDS) {
+        *error = FW_CSV_ETOOMANY;
+        return FW_CSV_MAX_FIELDS;
+    }
+    /* The last field; a trailing comma leaves it empty.  It is quoted if the
+     * line ends with a quote, which then closes it, as above.  (p[n] may be
+     * past the input, p[n - 1] is on the line.) */
+    uint32_t quoted = p[n - 1] == '"';
+    *f++ = (fw_csv_field){fs + quoted, (uint32_t)(p + n - fs) - 2 * quoted, quoted};
+    return (unsigned)(f - r->fields);
 }
 
 /*
@@ -350,7 +444,7 @@ int fw_csv_next(fw_csv *r, fw_csv_row *row)
             continue;
         }
         bool slow = false;
-        row->nf = split_fast(r, s, body, &row->error, &slow);
+        row->nf = split_fast(r, s, body, avail, &row->error, &slow);
         if (!slow) {
             row->f = r->fields;
             row->raw = s;
