@@ -363,13 +363,14 @@ static size_t parse_quoted(fw_csv *r, const char *s, size_t avail, bool at_eof, 
                 o--;
         }
     field_done:
+        /* Remember offsets; pointers are fixed up below (out may not move,
+         * but keep the scheme simple and explicit).  Fields past the limit
+         * are dropped, and must not touch the last one kept. */
         if (nf < FW_CSV_MAX_FIELDS)
-            r->fields[nf++] = (fw_csv_field){NULL, (uint32_t)(o - fstart_o), quoted};
+            r->fields[nf++] = (fw_csv_field){(const char *)(uintptr_t)fstart_o,
+                                             (uint32_t)(o - fstart_o), quoted};
         else
             *error = FW_CSV_ETOOMANY;
-        /* Remember offsets; pointers are fixed up below (out may not move,
-         * but keep the scheme simple and explicit). */
-        r->fields[nf - 1].p = (const char *)(uintptr_t)fstart_o;
         if (i >= avail) {
             if (!at_eof)
                 return (size_t)-1;
