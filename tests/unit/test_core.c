@@ -1,11 +1,13 @@
 /* test_core.c - time, addresses, hash map, distinct counter, top-k. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <xxhash.h>
@@ -41,6 +43,140 @@ static void test_ts_parse(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (ts(bad[i]) != INT64_MIN)
             fail_msg("accepted '%s'", bad[i]);
+}
+
+/* Seconds since the epoch of a UTC civil time, by the C library (timegm), as
+ * an oracle independent of ts.c. */
+static int64_t civil_s(int y, int mo, int d, int h, int mi, int sec)
+{
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi, .tm_sec = sec};
+    return (int64_t)timegm(&tm);
+}
+
+/* fw_ts_parse_fixed's answer, INT64_MIN when it declines. */
+static int64_t ts_fixed(const char *s)
+{
+    int64_t v = 0;
+    if (fw_ts_parse_fixed(s, strlen(s), &v))
+        return INT64_MIN;
+    return v;
+}
+
+/* The fixed layouts fw_ts_parse decodes without its general parser
+ * ("YYYY-MM-DDThh:mm:ss" and with six fraction digits), at the edges of
+ * months, years and leap days, with a date repeated (the cached day number)
+ * and alternating; and the strings just outside the layout, which the fast
+ * path must decline and the general parser still decode. */
+static void test_ts_fixed_layout(void **state)
+{
+    const int64_t S = 1000000, base = 1767225600LL * S; /* 2026-01-01 */
+    const struct {
+        const char *s;
+        int64_t want; /* INT64_MIN: invalid */
+        bool fast;    /* decoded by the fixed layout */
+    } cases[] = {
+        {"2024-02-29T23:59:59.999999", (1709164800LL + 86399) * S + 999999, true},
+        {"2000-02-29T00:00:00.000000", 951782400LL * S, true},
+        {"2023-12-31T23:59:59.999999", 1704067200LL * S - 1, true},
+        {"2024-01-01T00:00:00.000000", 1704067200LL * S, true},
+        {"2024-01-01T00:00:00", 1704067200LL * S, true},
+        {"2024-01-01t00:00:01", 1704067201LL * S, true},
+        {"2024-01-01 00:00:02,000007", 1704067202LL * S + 7, true},
+        {"9999-12-31T23:59:59.999999", (253402214400LL + 86399) * S + 999999, true},
+        {"1000-01-01T00:00:00.000000", -30610224000LL * S, true},
+        {"1970-01-01T00:00:00.000001", 1, true},
+        {"1969-12-31T23:59:59.999999", -1, true},
+        /* The same date again (the cache), a neighbour, and back. */
+        {"2026-03-01T01:02:03.000004", (1772323200LL + 3723) * S + 4, true},
+        {"2026-03-01T23:59:59.500000", (1772323200LL + 86399) * S + 500000, true},
+        {"2026-02-28T00:00:00.000000", (1772323200LL - 86400) * S, true},
+        {"2026-03-01T00:00:00", 1772323200LL * S, true},
+        /* Invalid dates and times right after a valid date was cached. */
+        {"2026-02-29T00:00:00.000000", INT64_MIN, false},
+        {"2026-02-29T00:00:00", INT64_MIN, false},
+        {"2026-04-31T00:00:00.000000", INT64_MIN, false},
+        {"2026-00-10T00:00:00.000000", INT64_MIN, false},
+        {"2026-13-10T00:00:00.000000", INT64_MIN, false},
+        {"2026-01-00T00:00:00.000000", INT64_MIN, false},
+        {"2026-01-32T00:00:00.000000", INT64_MIN, false},
+        {"1900-02-29T00:00:00.000000", INT64_MIN, false},
+        {"0999-12-31T23:59:59.999999", INT64_MIN, false},
+        {"2026-03-01T24:00:00.000000", INT64_MIN, false},
+        {"2026-03-01T23:60:00.000000", INT64_MIN, false},
+        {"2026-03-01T23:59:60.000000", INT64_MIN, false},
+        {"2026-03-01X00:00:00.000000", INT64_MIN, false},
+        {"2026-03-01T00-00:00.000000", INT64_MIN, false},
+        {"2026-03-01T00:00-00.000000", INT64_MIN, false},
+        {"2026-03-01T00:00:00 000000", INT64_MIN, false},
+        {"2026-03-01T00:00:00.00000x", INT64_MIN, false},
+        {"2026/03-01T00:00:00.000000", INT64_MIN, false},
+        {"2026-03/01T00:00:00.000000", INT64_MIN, false},
+        /* Valid, but not the fixed layout: zero to nine fraction digits
+         * other than six, zones, blanks.  Fractions are truncated. */
+        {"2026-01-01T00:00:00.9", base + 900000, false},
+        {"2026-01-01T00:00:00.98", base + 980000, false},
+        {"2026-01-01T00:00:00.987", base + 987000, false},
+        {"2026-01-01T00:00:00.9876", base + 987600, false},
+        {"2026-01-01T00:00:00.98765", base + 987650, false},
+        {"2026-01-01T00:00:00.987654", base + 987654, true},
+        {"2026-01-01T00:00:00.9876543", base + 987654, false},
+        {"2026-01-01T00:00:00.98765432", base + 987654, false},
+        {"2026-01-01T00:00:00.987654321", base + 987654, false},
+        {"2026-01-01T00:00:00Z", base, false},
+        {"2026-01-01T00:00:00.987654Z", base + 987654, false},
+        {"2026-01-01T01:00:00.987654+01:00", base + 987654, false},
+        {"2026-01-01T00:00:00.987654-0130", base + 5400 * S + 987654, false},
+        {" 2026-01-01T00:00:00.987654", base + 987654, false},
+        {"2026-01-01T00:00:00.987654\t", base + 987654, false},
+        {"2026-01-01T00:00", base, false},
+        {"2026-01-01T00:00:00.", INT64_MIN, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t got = ts(cases[i].s), fast = ts_fixed(cases[i].s);
+        if (got != cases[i].want)
+            fail_msg("'%s': got %lld, want %lld", cases[i].s, (long long)got,
+                     (long long)cases[i].want);
+        if (fast != (cases[i].fast ? cases[i].want : INT64_MIN))
+            fail_msg("'%s': fixed layout gave %lld", cases[i].s, (long long)fast);
+    }
+    /* A byte just below '0' or just above '9', or a high byte, in any digit
+     * place rejects; with the date cached and not. */
+    const char good[] = "2026-01-01T00:00:00.000000";
+    for (size_t k = 0; k < sizeof good - 1; k++) {
+        if (good[k] < '0' || good[k] > '9')
+            continue;
+        for (int c = 0; c < 3; c++) {
+            char b[sizeof good];
+            memcpy(b, good, sizeof good);
+            b[k] = "/:\x80"[c];
+            assert_int_equal(ts_fixed(good), base);
+            if (ts(b) != INT64_MIN || ts_fixed(b) != INT64_MIN)
+                fail_msg("accepted '%s'", b);
+        }
+    }
+    /* Every day of 1999-2101 and of the first and last years, at a time
+     * and fraction that vary, against the C library. */
+    for (int y = 999; y <= 9999; y = y == 1000 ? 1999 : y == 2101 ? 9999 : y + 1) {
+        for (int mo = 1; mo <= 12; mo++) {
+            for (int d = 1; d <= 31; d++) {
+                int h = (d * 7 + mo) % 24, mi = (d * 13 + y) % 60, sec = (d * 31 + mo) % 60;
+                int us = (y * 7919 + d * 104729 + mo) % 1000000;
+                char b[40];
+                snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", y, mo, d, h, mi, sec, us);
+                struct tm chk = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d};
+                timegm(&chk);
+                bool valid = y >= 1000 && chk.tm_mday == d;
+                int64_t want = valid ? civil_s(y, mo, d, h, mi, sec) * S + us : INT64_MIN;
+                if (ts_fixed(b) != want || ts(b) != want)
+                    fail_msg("'%s': got %lld", b, (long long)ts(b));
+                b[19] = 0; /* the same without a fraction */
+                want = valid ? want - us : INT64_MIN;
+                if (ts_fixed(b) != want || ts(b) != want)
+                    fail_msg("'%s': got %lld", b, (long long)ts(b));
+            }
+        }
+    }
 }
 
 static void test_ts_format_roundtrip(void **state)
@@ -200,6 +336,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ts_parse),
+        cmocka_unit_test(test_ts_fixed_layout),
         cmocka_unit_test(test_ts_format_roundtrip),
         cmocka_unit_test(test_addr),
         cmocka_unit_test(test_amap_insert_delete_iterate),
