@@ -3,8 +3,8 @@
  * The date arithmetic is Howard Hinnant's days_from_civil algorithm.
  */
 #include <stdio.h>
-#include <string.h>
 
+#include "core/swar.h"
 #include "core/ts.h"
 
 int64_t fw_days_from_civil(int y, unsigned m, unsigned d)
@@ -125,39 +125,6 @@ __attribute__((noinline)) static int ts_parse_general(const char *s, size_t n, i
     return 0;
 }
 
-/* Eight bytes from p as a word, the byte at p lowest, on any host.  One load. */
-static inline uint64_t load_le64(const char *p)
-{
-    uint64_t w;
-    memcpy(&w, p, sizeof w);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
-#define ONES 0x0101010101010101ULL
-
-/* Whether all eight bytes of w are ASCII digits: the high nibble is 3 and
- * adding 6 does not carry out of the low one.  Five operations, no branch. */
-static inline int all_digits8(uint64_t w)
-{
-    const uint64_t hi = 0xf0 * ONES;
-    return ((w & hi) | (((w + 6 * ONES) & hi) >> 4)) == 0x33 * ONES;
-}
-
-/* The value of eight ASCII digits, the lowest byte most significant
- * (simdjson's parse_eight_digits_unrolled): three multiplies. */
-static inline uint32_t eight_digits(uint64_t w)
-{
-    w -= '0' * ONES;
-    w = w * 10 + (w >> 8);
-    w = ((w & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32)) +
-         ((w >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32))) >>
-        32;
-    return (uint32_t)w;
-}
-
 /* The last date the fixed-layout parser decoded on this thread: its ten
  * bytes (as a word and a half-word) and its day number.  Log rows come in
  * near time order, so most rows repeat the previous row's date and skip its
@@ -174,32 +141,33 @@ static _Thread_local struct {
  * SWAR digit checks: about 90 instructions, 40 of them skipped when the date
  * repeats the previous row's, and no branch on the digits themselves.
  */
-__attribute__((always_inline)) static inline int ts_parse_fixed(const char *s, size_t n, int64_t *ts_us)
+__attribute__((always_inline)) static inline int ts_parse_fixed(const char *s, size_t n,
+                                                                int64_t *ts_us)
 {
     if (n != 19 && n != 26)
         return -1;
     /* "YYYY-MM-" with its dashes, the day, and "hh:mm:ss" with its colons;
      * the separators are checked, then set to '0' for the digit checks. */
-    const uint64_t ymd = load_le64(s), hms = load_le64(s + 11);
+    const uint64_t zeros = '0' * FW_SWAR_ONES;
     const uint64_t dash = 0xff0000ff00000000ULL, colon = 0x0000ff0000ff0000ULL;
+    const uint64_t ymd = fw_load_le64(s), hms = fw_load_le64(s + 11);
     uint16_t dd;
     memcpy(&dd, s + 8, 2);
-    if ((ymd & dash) != ('-' * ONES & dash) || (hms & colon) != (':' * ONES & colon) ||
+    if ((ymd & dash) != ('-' * FW_SWAR_ONES & dash) ||
+        (hms & colon) != (':' * FW_SWAR_ONES & colon) ||
         (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
         return -1;
-    const uint64_t tw = (hms & ~colon) | ('0' * ONES & colon);
-    if (!all_digits8(tw))
+    const uint64_t tw = (hms & ~colon) | (zeros & colon);
+    if (!fw_all_digits8(tw))
         return -1;
     int64_t days;
     if (ymd == last_date.ymd && dd == last_date.dd) {
         days = last_date.days;
     } else {
-        const uint64_t dw = (ymd & ~dash) | ('0' * ONES & dash);
-        if (!all_digits8(dw) || (unsigned)(s[8] - '0') > 9 || (unsigned)(s[9] - '0') > 9)
+        const uint64_t dw = (ymd & ~dash) | (zeros & dash);
+        if (!fw_all_digits8(dw) || (unsigned)(s[8] - '0') > 9 || (unsigned)(s[9] - '0') > 9)
             return -1;
-        /* Digit pairs: byte 0 of v is 10 * byte 0 + byte 1 of the digits,
-         * and so on; no byte carries, since each is at most 99. */
-        const uint64_t v = (dw - '0' * ONES) * 10 + ((dw - '0' * ONES) >> 8);
+        const uint64_t v = fw_digit_pairs(dw);
         const int y = (int)(v & 0xff) * 100 + (int)(v >> 16 & 0xff);
         const int mo = (int)(v >> 40 & 0xff), d = (s[8] - '0') * 10 + (s[9] - '0');
         if (y < 1000 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
@@ -209,17 +177,17 @@ __attribute__((always_inline)) static inline int ts_parse_fixed(const char *s, s
         last_date.dd = dd;
         last_date.days = days;
     }
-    const uint64_t t = (tw - '0' * ONES) * 10 + ((tw - '0' * ONES) >> 8);
+    const uint64_t t = fw_digit_pairs(tw);
     const int h = (int)(t & 0xff), mi = (int)(t >> 24 & 0xff), sec = (int)(t >> 48 & 0xff);
     if (h > 23 || mi > 59 || sec > 59)
         return -1;
     int64_t frac_us = 0;
     if (n == 26) {
         /* "s.ffffff": the seconds digit and the point become leading zeros. */
-        const uint64_t fw = (load_le64(s + 18) & ~0xffffULL) | ('0' * ONES & 0xffff);
-        if ((s[19] != '.' && s[19] != ',') || !all_digits8(fw))
+        const uint64_t fw = (fw_load_le64(s + 18) & ~0xffffULL) | (zeros & 0xffff);
+        if ((s[19] != '.' && s[19] != ',') || !fw_all_digits8(fw))
             return -1;
-        frac_us = eight_digits(fw);
+        frac_us = fw_eight_digits(fw);
     }
     *ts_us = (days * 86400 + h * 3600 + mi * 60 + sec) * FW_US_PER_S + frac_us;
     return 0;
