@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/swar.h"
 #include "core/ts.h"
 #include "input/seedcsv.h"
 
@@ -277,6 +278,56 @@ static enum fw_http_method parse_method(const char *p, unsigned n)
     return FW_HTTP_OTHER;
 }
 
+/*
+ * Whether the eight bytes ending at p + n lie inside the row's text, so that
+ * a word load ending at a field's end reads only bytes of this record.  True
+ * for an unquoted field ending at least eight bytes into the record; not for
+ * a field the reader unescaped into its scratch area.  Three instructions.
+ */
+static inline bool tail8_in_row(const fw_csv_row *row, const char *p, unsigned n)
+{
+    uintptr_t end = (uintptr_t)p + n - (uintptr_t)row->raw; /* wraps if before raw */
+    return end >= 8 && end <= row->raw_n;
+}
+
+/*
+ * fw_parse_count_fast (see seedcsv.h): one word load ending at the field's
+ * end, the bytes before the number replaced by leading zeros, a SWAR digit
+ * check and three multiplies; about 40 instructions and no branch per digit.
+ */
+static inline int count_fast(const fw_csv_row *row, const fw_csv_field *fd, uint64_t *v)
+{
+    const char *p = fd->p;
+    unsigned n = fd->n;
+    if (n - 1 >= 8 || !tail8_in_row(row, p, n))
+        return -1;
+    uint64_t w = fw_load_le64(p + n - 8);
+    unsigned digits = n;
+    if (n >= 3 && w >> 48 == ('.' | '0' << 8)) {
+        w <<= 16; /* drop the ".0" */
+        digits = n - 2;
+    }
+    const uint64_t keep = ~0ULL << (8 * (8 - digits));
+    w = (w & keep) | ('0' * FW_SWAR_ONES & ~keep);
+    if (!fw_all_digits8(w))
+        return -1;
+    *v = fw_eight_digits(w);
+    return 0;
+}
+
+int fw_parse_count_fast(const fw_csv_row *row, const fw_csv_field *f, uint64_t *v)
+{
+    return count_fast(row, f, v);
+}
+
+/* A count as fw_parse_u64 reads it: the fast path, else fw_parse_u64. */
+static inline int parse_count(const fw_csv_row *row, const fw_csv_field *f, uint64_t *v)
+{
+    if (count_fast(row, f, v) == 0)
+        return 0;
+    return fw_parse_u64(f->p, f->n, v);
+}
+
 /* Largest packet an IP datagram can carry, and the smallest (a bare header). */
 #define PKT_MIN 20
 #define PKT_MAX 65535
@@ -352,7 +403,7 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
     uint64_t v;
     bool has_ports = out->proto == FW_PROTO_TCP || out->proto == FW_PROTO_UDP || out->proto == 132;
     if (F(DEST_PORT)->n) {
-        if (fw_parse_u64(F(DEST_PORT)->p, F(DEST_PORT)->n, &v) || v > 65535)
+        if (parse_count(row, F(DEST_PORT), &v) || v > 65535)
             f |= FW_BIT(FW_R_PORT_INVALID);
         else
             out->dst_port = (uint16_t)v;
@@ -360,7 +411,7 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
         f |= FW_BIT(FW_R_PORT_INVALID);
     }
     if (F(SOURCE_PORT)->n) {
-        if (fw_parse_u64(F(SOURCE_PORT)->p, F(SOURCE_PORT)->n, &v) || v > 65535)
+        if (parse_count(row, F(SOURCE_PORT), &v) || v > 65535)
             f |= FW_BIT(FW_R_PORT_INVALID);
         else
             out->src_port = (uint16_t)v;
@@ -368,15 +419,15 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
 
     /* Counters: empty means unknown (0); anything else must be a count. */
     if (F(BYTES_SENT)->n) {
-        if (fw_parse_u64(F(BYTES_SENT)->p, F(BYTES_SENT)->n, &out->bytes_sent))
+        if (parse_count(row, F(BYTES_SENT), &out->bytes_sent))
             f |= FW_BIT(FW_R_COUNTER_INVALID);
     }
     if (F(BYTES_RECEIVED)->n) {
-        if (fw_parse_u64(F(BYTES_RECEIVED)->p, F(BYTES_RECEIVED)->n, &out->bytes_recv))
+        if (parse_count(row, F(BYTES_RECEIVED), &out->bytes_recv))
             f |= FW_BIT(FW_R_COUNTER_INVALID);
     }
     if (F(PACKETS_SENT)->n) {
-        if (fw_parse_u64(F(PACKETS_SENT)->p, F(PACKETS_SENT)->n, &v) || v > UINT32_MAX)
+        if (parse_count(row, F(PACKETS_SENT), &v) || v > UINT32_MAX)
             f |= FW_BIT(FW_R_COUNTER_INVALID);
         else
             out->pkts_sent = (uint32_t)v;
@@ -384,7 +435,7 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
         out->pkts_sent = 1; /* a log row with no packet counter is one request */
     }
     if (F(PACKETS_RECEIVED)->n) {
-        if (fw_parse_u64(F(PACKETS_RECEIVED)->p, F(PACKETS_RECEIVED)->n, &v) || v > UINT32_MAX)
+        if (parse_count(row, F(PACKETS_RECEIVED), &v) || v > UINT32_MAX)
             f |= FW_BIT(FW_R_COUNTER_INVALID);
         else
             out->pkts_recv = (uint32_t)v;
@@ -393,7 +444,7 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
     /* Packet size: outside [20, 65535] is impossible for one IP packet.  The
      * seed's bytes_sent is packets_sent * packet_size, so where the counters
      * are sound the size is recomputed from them (and the repair counted). */
-    bool size_ok = F(PACKET_SIZE)->n && !fw_parse_u64(F(PACKET_SIZE)->p, F(PACKET_SIZE)->n, &v) &&
+    bool size_ok = F(PACKET_SIZE)->n && !parse_count(row, F(PACKET_SIZE), &v) &&
                    v >= PKT_MIN && v <= PKT_MAX;
     if (size_ok) {
         out->packet_size = (uint32_t)v;
@@ -419,7 +470,7 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
             out->response_us = (int32_t)us;
     }
     if (F(TTL)->n) {
-        if (fw_parse_u64(F(TTL)->p, F(TTL)->n, &v) || v > 255)
+        if (parse_count(row, F(TTL), &v) || v > 255)
             f |= FW_BIT(FW_R_TTL_CLEARED);
         else
             out->ttl = (uint8_t)v;
@@ -442,7 +493,7 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
     if (F(HTTP_METHOD)->n)
         out->http_method = (uint8_t)parse_method(F(HTTP_METHOD)->p, F(HTTP_METHOD)->n);
     if (F(STATUS_CODE)->n) {
-        if (fw_parse_u64(F(STATUS_CODE)->p, F(STATUS_CODE)->n, &v) || v < 100 || v > 599)
+        if (parse_count(row, F(STATUS_CODE), &v) || v < 100 || v > 599)
             f |= FW_BIT(FW_R_HTTP_STATUS_CLEARED);
         else
             out->http_status = (uint16_t)v;

@@ -1,6 +1,7 @@
 /* test_clean.c - decoding, every fault kind, repairs, dedup and the accounting. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -240,6 +241,172 @@ static void test_accounting_and_dedup(void **state)
     fw_source_close(s);
 }
 
+/* fw_parse_count_fast on value placed at byte off of a record (text of
+ * exactly that many bytes, on the heap, so that AddressSanitizer sees any
+ * read outside it), with more text after it unless last. */
+static int count_fast_at(const char *value, size_t off, bool last, uint64_t *v)
+{
+    size_t n = strlen(value), len = off + n + (last ? 0 : 5);
+    char *t = malloc(len);
+    memset(t, '9', len); /* digits around the field must not leak into it */
+    memcpy(t + off, value, n);
+    fw_csv_field f = {t + off, (uint32_t)n, 0};
+    fw_csv_row r = {.f = &f, .nf = 1, .raw = t, .raw_n = len, .line = 1};
+    int rc = fw_parse_count_fast(&r, &f, v);
+    free(t);
+    return rc;
+}
+
+/* The word-at-a-time count parser: what it takes (1-8 digits, optionally
+ * ".0", ending at least eight bytes into the record), what it must leave to
+ * fw_parse_u64, and that both give the same value. */
+static void test_count_fast_path(void **state)
+{
+    const struct {
+        const char *s;
+        int fast;    /* taken by the fast path when placed well inside a record */
+        int ok;      /* fw_parse_u64 accepts it */
+        uint64_t v;
+    } cases[] = {
+        {"0", 1, 1, 0},
+        {"7", 1, 1, 7},
+        {"80", 1, 1, 80},
+        {"65535", 1, 1, 65535},
+        {"12345678", 1, 1, 12345678},
+        {"99999999", 1, 1, 99999999},
+        {"00000080", 1, 1, 80},
+        {"0.0", 1, 1, 0},
+        {"80.0", 1, 1, 80},
+        {"200.0", 1, 1, 200},
+        {"123456.0", 1, 1, 123456},
+        {"123456789", 0, 1, 123456789},
+        {"1234567.0", 0, 1, 1234567},
+        /* fw_parse_u64's overflow guard stops short of 2^64 - 1. */
+        {"18446744073709551609", 0, 1, 18446744073709551609u},
+        {"18446744073709551610", 0, 0, 0},
+        {"18446744073709551615", 0, 0, 0},
+        {"18446744073709551616", 0, 0, 0},
+        {"80.00", 0, 1, 80},
+        {"80.", 0, 0, 0},
+        {".0", 0, 0, 0},
+        {"8.5", 0, 0, 0},
+        {"80.0.0", 0, 0, 0},
+        {"-8", 0, 0, 0},
+        {"+8", 0, 0, 0},
+        {" 8", 0, 0, 0},
+        {"8 ", 0, 0, 0},
+        {"8x", 0, 0, 0},
+        {"1e3", 0, 0, 0},
+        {"\x80" "1", 0, 0, 0},
+        {"", 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *s = cases[i].s;
+        uint64_t fast = 12345, slow = 12345;
+        int rf = count_fast_at(s, 20, false, &fast);
+        int rs = fw_parse_u64(s, (unsigned)strlen(s), &slow);
+        if (rf != (cases[i].fast ? 0 : -1) || rs != (cases[i].ok ? 0 : -1))
+            fail_msg("'%s': fast %d, fw_parse_u64 %d", s, rf, rs);
+        if ((rf == 0 && fast != cases[i].v) || (rs == 0 && slow != cases[i].v))
+            fail_msg("'%s': fast %llu, fw_parse_u64 %llu", s, (unsigned long long)fast,
+                     (unsigned long long)slow);
+        /* As the last field of the record the same. */
+        if (count_fast_at(s, 20, true, &fast) != rf || (rf == 0 && fast != cases[i].v))
+            fail_msg("'%s' at the end of the record", s);
+    }
+    /* A byte just outside '0'-'9' in any place, with the neighbours digits. */
+    for (int k = 0; k < 8; k++) {
+        for (int c = 0; c < 2; c++) {
+            char b[] = "12345678";
+            b[k] = "/:"[c];
+            uint64_t v;
+            if (count_fast_at(b, 20, false, &v) == 0)
+                fail_msg("fast path accepted '%s'", b);
+        }
+    }
+    /* The word it loads must start inside the record: the field's end at
+     * least eight bytes in. */
+    uint64_t v = 0;
+    assert_int_equal(count_fast_at("12345678", 0, false, &v), 0);
+    assert_int_equal(v, 12345678);
+    assert_int_equal(count_fast_at("1234567", 0, false, &v), -1);
+    assert_int_equal(count_fast_at("7", 7, false, &v), 0);
+    assert_int_equal(v, 7);
+    assert_int_equal(count_fast_at("7", 6, false, &v), -1);
+    /* The field's end must not pass the record's (raw_n). */
+    char *t = malloc(16);
+    memcpy(t, "0123456789,12345", 16);
+    fw_csv_field g = {t + 11, 5, 0};
+    fw_csv_row q = {.f = &g, .nf = 1, .raw = t, .raw_n = 16, .line = 1};
+    assert_int_equal(fw_parse_count_fast(&q, &g, &v), 0);
+    assert_int_equal(v, 12345);
+    q.raw_n = 15;
+    assert_int_equal(fw_parse_count_fast(&q, &g, &v), -1);
+    free(t);
+    /* A field outside the record's text (the reader's scratch area). */
+    const char text[] = "0123456789,0123456789,0123456789";
+    fw_csv_field f = {"443", 3, 1};
+    fw_csv_row r = {.f = &f, .nf = 1, .raw = text, .raw_n = sizeof text - 1, .line = 1};
+    assert_int_equal(fw_parse_count_fast(&r, &f, &v), -1);
+}
+
+/* Counts through the decoder, in fields the fast path takes and in ones it
+ * leaves (too long, at the start of the record, unescaped into scratch). */
+static void test_decode_counts(void **state)
+{
+    fw_flow f;
+    assert_int_equal(decode_one(row_with(4, "65535"), &f), 0);
+    assert_int_equal(f.dst_port, 65535);
+    assert_int_equal(decode_one(row_with(3, "00080"), &f), 0);
+    assert_int_equal(f.src_port, 80);
+    assert_int_equal(decode_one(row_with(3, "443.0"), &f), 0);
+    assert_int_equal(f.src_port, 443);
+    assert_int_equal(decode_one(row_with(3, "\"443\""), &f), 0);
+    assert_int_equal(f.src_port, 443);
+    assert_int_equal(decode_one(row_with(3, "65536"), &f), FW_BIT(FW_R_PORT_INVALID));
+    assert_int_equal(decode_one(row_with(3, "80.5"), &f), FW_BIT(FW_R_PORT_INVALID));
+    assert_int_equal(decode_one(row_with(13, "18446744073709551609"), &f), 0);
+    assert_int_equal(f.bytes_recv, 18446744073709551609u);
+    assert_int_equal(decode_one(row_with(13, "18446744073709551615"), &f),
+                     FW_BIT(FW_R_COUNTER_INVALID));
+    assert_int_equal(decode_one(row_with(13, "123456789"), &f), 0);
+    assert_int_equal(f.bytes_recv, 123456789);
+    assert_int_equal(decode_one(row_with(13, "12345678.0"), &f), 0);
+    assert_int_equal(f.bytes_recv, 12345678);
+    assert_int_equal(decode_one(row_with(14, "4294967295"), &f), 0);
+    assert_int_equal(f.pkts_sent, 4294967295u);
+    assert_int_equal(decode_one(row_with(14, "4294967296"), &f), FW_BIT(FW_R_COUNTER_INVALID));
+    assert_int_equal(decode_one(row_with(7, "255.0"), &f), 0);
+    assert_int_equal(f.ttl, 255);
+    assert_int_equal(decode_one(row_with(7, "256"), &f), FW_BIT(FW_R_TTL_CLEARED));
+    assert_int_equal(decode_one(row_with(21, "599"), &f), 0);
+    assert_int_equal(f.http_status, 599);
+    assert_int_equal(decode_one(row_with(21, "600.0"), &f), FW_BIT(FW_R_HTTP_STATUS_CLEARED));
+    /* An escaped quote sends the whole record through the reader's scratch
+     * area: the same values. */
+    assert_int_equal(decode_one(row_with(22, "\"a \"\"bot\"\"\""), &f), 0);
+    assert_int_equal(f.src_port, 40000);
+    assert_int_equal(f.bytes_sent, 512);
+    assert_int_equal(f.bytes_recv, 1024);
+    assert_int_equal(f.http_status, 200);
+    /* A count at the very start of the record (dest_port first). */
+    const char in[] = "dest_port,timestamp,source_ip,dest_ip,protocol,bytes_sent\n"
+                      "8080,2026-01-01T00:00:00,10.0.0.1,10.0.0.2,TCP,1200.0\n"
+                      "7,2026-01-01T00:00:00,10.0.0.1,10.0.0.2,TCP,12345678\n";
+    char err[256];
+    fw_source *src = fw_source_open_mem(in, sizeof in - 1, "t", err, sizeof err);
+    assert_non_null(src);
+    fw_record rec;
+    assert_int_equal(fw_source_next(src, &rec, err, sizeof err), 1);
+    assert_int_equal(rec.faults, 0);
+    assert_int_equal(rec.flow.dst_port, 8080);
+    assert_int_equal(rec.flow.bytes_sent, 1200);
+    assert_int_equal(fw_source_next(src, &rec, err, sizeof err), 1);
+    assert_int_equal(rec.flow.dst_port, 7);
+    assert_int_equal(rec.flow.bytes_sent, 12345678);
+    fw_source_close(src);
+}
+
 static void test_dedup_is_late_after_watermark(void **state)
 {
     fw_dedup d;
@@ -266,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_field_count_and_nul),
         cmocka_unit_test(test_accounting_and_dedup),
         cmocka_unit_test(test_dedup_is_late_after_watermark),
+        cmocka_unit_test(test_count_fast_path),
+        cmocka_unit_test(test_decode_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
