@@ -179,7 +179,45 @@ int fw_parse_ms_to_us(const char *p, unsigned n, int64_t *us)
     return 0;
 }
 
-int fw_parse_tcp_flags(const char *p, unsigned n, uint8_t *flags)
+/* Three bytes upper-cased (bit 5 cleared) as one word, the first highest. */
+static inline uint32_t upper3(const char *p)
+{
+    return ((uint32_t)(unsigned char)p[0] << 16 | (uint32_t)(unsigned char)p[1] << 8 |
+            (uint32_t)(unsigned char)p[2]) &
+           0xdfdfdf;
+}
+
+#define W3(a, b, c) ((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
+
+/*
+ * The flag bit of a three-letter name (SYN, ACK, FIN, RST, PSH, URG in any
+ * case) at p, or 0.  The low three bits of the first letter differ between
+ * the six names, so they index a table of eight: one load and one compare,
+ * where the name list took up to six compares.  Empty slots hold a word no
+ * upper-cased bytes can form.
+ */
+static inline unsigned flag_bit(const char *p)
+{
+    static const struct {
+        uint32_t w;
+        uint8_t bit;
+    } slot[8] = {
+        {W3('P', 'S', 'H'), FW_TCP_PSH}, {W3('A', 'C', 'K'), FW_TCP_ACK},
+        {W3('R', 'S', 'T'), FW_TCP_RST}, {W3('S', 'Y', 'N'), FW_TCP_SYN},
+        {0xffffff, 0},                   {W3('U', 'R', 'G'), FW_TCP_URG},
+        {W3('F', 'I', 'N'), FW_TCP_FIN}, {0xffffff, 0},
+    };
+    uint32_t w = upper3(p);
+    return slot[w >> 16 & 7].w == w ? slot[w >> 16 & 7].bit : 0;
+}
+
+/*
+ * The general flag parser: names and nfdump letters, separated by commas,
+ * bars or blanks.  A loop with a branch per character and a scan of the
+ * name list per token: ~180 instructions for "FIN,ACK".
+ */
+__attribute__((noinline)) static int parse_tcp_flags_general(const char *p, unsigned n,
+                                                             uint8_t *flags)
 {
     static const struct {
         const char *name;
@@ -229,16 +267,47 @@ int fw_parse_tcp_flags(const char *p, unsigned n, uint8_t *flags)
     return 0;
 }
 
-int fw_parse_proto(const char *p, unsigned n, uint8_t *proto)
+/*
+ * TCP flags as FW_TCP_* bits: names (SYN, ACK, FIN, RST, PSH, URG, any case)
+ * or nfdump letters ("....S.", "SA"), separated by commas, bars or blanks.
+ * Returns 0, or -1 for anything else.  The seed writes one or two names
+ * ("SYN", "FIN,ACK"): those shapes, and three names, are matched by flag_bit
+ * in ~15-30 instructions; anything else goes to the general parser, which
+ * gives the same answer for them.
+ */
+int fw_parse_tcp_flags(const char *p, unsigned n, uint8_t *flags)
 {
-    /* The common cases first, without a library call. */
-    if (n == 3 && (p[0] | 0x20) == 't' && (p[1] | 0x20) == 'c' && (p[2] | 0x20) == 'p') {
-        *proto = FW_PROTO_TCP;
+    unsigned f = 0, k = 0;
+    if (n == 3)
+        k = 1;
+    else if (n == 7 && p[3] == ',')
+        k = 2;
+    else if (n == 11 && p[3] == ',' && p[7] == ',')
+        k = 3;
+    unsigned i = 0;
+    for (; i < k; i++) {
+        unsigned b = flag_bit(p + 4 * i);
+        if (!b)
+            break;
+        f |= b;
+    }
+    if (k && i == k) {
+        *flags = (uint8_t)f;
         return 0;
     }
-    if (n == 3 && (p[0] | 0x20) == 'u' && (p[1] | 0x20) == 'd' && (p[2] | 0x20) == 'p') {
-        *proto = FW_PROTO_UDP;
-        return 0;
+    return parse_tcp_flags_general(p, n, flags);
+}
+
+int fw_parse_proto(const char *p, unsigned n, uint8_t *proto)
+{
+    /* The common cases first, without a library call: the three bytes as
+     * one word, upper-cased, against "TCP" and "UDP". */
+    if (n == 3) {
+        uint32_t w = upper3(p);
+        if (w == W3('T', 'C', 'P') || w == W3('U', 'D', 'P')) {
+            *proto = w == W3('T', 'C', 'P') ? FW_PROTO_TCP : FW_PROTO_UDP;
+            return 0;
+        }
     }
     static const struct {
         const char *name;
@@ -258,24 +327,42 @@ int fw_parse_proto(const char *p, unsigned n, uint8_t *proto)
     return -1;
 }
 
+/*
+ * A boolean: true/yes/1 or false/no/0, the words in any case; 1, 0, or -1.
+ * The words are compared as one upper-cased word each (bit 5 cleared, which
+ * turns exactly the lower-case letters into upper-case ones and can turn no
+ * other byte into a letter), where strncasecmp cost a call and ~40
+ * instructions.
+ */
 static int parse_bool(const char *p, unsigned n)
 {
-    if ((n == 4 && !strncasecmp(p, "true", 4)) || (n == 1 && p[0] == '1') ||
-        (n == 3 && !strncasecmp(p, "yes", 3)))
-        return 1;
-    if ((n == 5 && !strncasecmp(p, "false", 5)) || (n == 1 && p[0] == '0') ||
-        (n == 2 && !strncasecmp(p, "no", 2)))
-        return 0;
-    return -1;
+    uint32_t w = 0;
+    if (n >= 3)
+        w = upper3(p);
+    switch (n) {
+    case 1: return p[0] == '1' ? 1 : p[0] == '0' ? 0 : -1;
+    case 2: return ((p[0] & 0xdf) == 'N' && (p[1] & 0xdf) == 'O') ? 0 : -1;
+    case 3: return w == W3('Y', 'E', 'S') ? 1 : -1;
+    case 4: return w == W3('T', 'R', 'U') && (p[3] & 0xdf) == 'E' ? 1 : -1;
+    case 5: return w == W3('F', 'A', 'L') && upper3(p + 2) == W3('L', 'S', 'E') ? 0 : -1;
+    default: return -1;
+    }
 }
 
+/* An HTTP method (exact case), or FW_HTTP_OTHER.  By length, then a compare
+ * of at most two names that the compiler turns into word compares. */
 static enum fw_http_method parse_method(const char *p, unsigned n)
 {
-    static const char *const m[] = {"GET", "POST", "PUT", "DELETE", "HEAD"};
-    for (unsigned k = 0; k < 5; k++)
-        if (strlen(m[k]) == n && !memcmp(m[k], p, n))
-            return (enum fw_http_method)(FW_HTTP_GET + k);
-    return FW_HTTP_OTHER;
+    switch (n) {
+    case 3:
+        return !memcmp(p, "GET", 3) ? FW_HTTP_GET : !memcmp(p, "PUT", 3) ? FW_HTTP_PUT : FW_HTTP_OTHER;
+    case 4:
+        return !memcmp(p, "POST", 4)   ? FW_HTTP_POST
+               : !memcmp(p, "HEAD", 4) ? FW_HTTP_HEAD
+                                       : FW_HTTP_OTHER;
+    case 6: return !memcmp(p, "DELETE", 6) ? FW_HTTP_DELETE : FW_HTTP_OTHER;
+    default: return FW_HTTP_OTHER;
+    }
 }
 
 /*
@@ -483,9 +570,12 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
         out->tcp_flags = 0; /* the seed writes flags on UDP rows too; they mean nothing there */
     if (F(COUNTRY)->n) {
         const char *c = F(COUNTRY)->p;
-        if (F(COUNTRY)->n == 2 && isalpha((unsigned char)c[0]) && isalpha((unsigned char)c[1])) {
-            out->country[0] = (char)toupper((unsigned char)c[0]);
-            out->country[1] = (char)toupper((unsigned char)c[1]);
+        /* Two ASCII letters (isalpha in the C locale, which floodwatch never
+         * leaves), upper-cased by clearing bit 5, without the ctype calls. */
+        if (F(COUNTRY)->n == 2 && (unsigned)((c[0] | 0x20) - 'a') < 26 &&
+            (unsigned)((c[1] | 0x20) - 'a') < 26) {
+            out->country[0] = (char)(c[0] & 0xdf);
+            out->country[1] = (char)(c[1] & 0xdf);
         } else {
             f |= FW_BIT(FW_R_COUNTRY_CLEARED);
         }

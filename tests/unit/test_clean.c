@@ -407,6 +407,206 @@ static void test_decode_counts(void **state)
     fw_source_close(src);
 }
 
+/* TCP flags in every spelling the parser took before the name table: each
+ * name in all eight letter cases, alone, in pairs and threes (the shapes
+ * matched by table) and in the shapes left to the general parser. */
+static void test_tcp_flags(void **state)
+{
+    const char *names[6] = {"syn", "ack", "fin", "rst", "psh", "urg"};
+    const uint8_t bits[6] = {FW_TCP_SYN, FW_TCP_ACK, FW_TCP_FIN, FW_TCP_RST, FW_TCP_PSH, FW_TCP_URG};
+    for (int a = 0; a < 6; a++) {
+        for (int c = 0; c < 8; c++) {
+            char w[4];
+            for (int k = 0; k < 3; k++)
+                w[k] = (char)(c >> k & 1 ? names[a][k] - 32 : names[a][k]);
+            w[3] = 0;
+            uint8_t f = 0xff;
+            assert_int_equal(fw_parse_tcp_flags(w, 3, &f), 0);
+            assert_int_equal(f, bits[a]);
+            for (int b = 0; b < 6; b++) {
+                char two[16], three[16];
+                snprintf(two, sizeof two, "%s,%s", w, names[b]);
+                assert_int_equal(fw_parse_tcp_flags(two, 7, &f), 0);
+                assert_int_equal(f, bits[a] | bits[b]);
+                snprintf(three, sizeof three, "%s,%s,%s", names[b], w, names[(a + b) % 6]);
+                assert_int_equal(fw_parse_tcp_flags(three, 11, &f), 0);
+                assert_int_equal(f, bits[a] | bits[b] | bits[(a + b) % 6]);
+            }
+        }
+    }
+    const struct {
+        const char *s;
+        int rc;
+        uint8_t f;
+    } cases[] = {
+        {"SYN,", 0, FW_TCP_SYN},
+        {"SYN|ACK", 0, FW_TCP_SYN | FW_TCP_ACK},
+        {"SYN ACK", 0, FW_TCP_SYN | FW_TCP_ACK},
+        {"SYN,,ACK", 0, FW_TCP_SYN | FW_TCP_ACK},
+        {",SYN", 0, FW_TCP_SYN},
+        {"SYN,ACK,FIN,RST", 0, FW_TCP_SYN | FW_TCP_ACK | FW_TCP_FIN | FW_TCP_RST},
+        {"ACK,ACK", 0, FW_TCP_ACK},
+        {"SA", 0, FW_TCP_SYN | FW_TCP_ACK},
+        {"....S.", 0, FW_TCP_SYN},
+        {"UAPRSF", 0, 0x3f},
+        {"SAF", 0, FW_TCP_SYN | FW_TCP_ACK | FW_TCP_FIN},
+        {"FA,SYN", 0, FW_TCP_FIN | FW_TCP_ACK | FW_TCP_SYN},
+        {",,,", 0, 0},
+        {"   ", 0, 0},
+        {"", 0, 0},
+        {"XYZ", -1, 0},
+        {"TCP", -1, 0}, /* 'T' falls in an empty slot of the name table */
+        {"DDD", -1, 0},
+        {"WWW", -1, 0},
+        {"GGG", -1, 0},
+        {"A.K", -1, 0},
+        {"sa", -1, 0},
+        {"SYNACK", -1, 0},
+        {"SYN,XYZ", -1, 0},
+        {"XYZ,SYN", -1, 0},
+        {"SYN,ACK,XYZ", -1, 0},
+        {"SYN;ACK", -1, 0},
+        {"S\x80N", -1, 0},
+        {"\xd3\xd9\xce", -1, 0}, /* "SYN" with bit 7 set */
+        {"\xff\xff\xff", -1, 0},
+        {"SY", -1, 0},
+        {"SYNN", -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t f = 0xee;
+        int rc = fw_parse_tcp_flags(cases[i].s, (unsigned)strlen(cases[i].s), &f);
+        if (rc != cases[i].rc || (rc == 0 && f != cases[i].f))
+            fail_msg("'%s': rc %d flags 0x%x", cases[i].s, rc, f);
+        if (rc && f != 0xee)
+            fail_msg("'%s': flags written on failure", cases[i].s);
+    }
+}
+
+/* Protocols: the word compare for TCP and UDP in every case, the names
+ * after it, numbers. */
+static void test_protocols(void **state)
+{
+    const struct {
+        const char *s;
+        int rc;
+        uint8_t proto;
+    } cases[] = {
+        {"TCP", 0, 6},    {"tcp", 0, 6},     {"Tcp", 0, 6},     {"tCP", 0, 6},
+        {"tcP", 0, 6},    {"UDP", 0, 17},    {"udp", 0, 17},    {"uDp", 0, 17},
+        {"UdP", 0, 17},   {"ICMP", 0, 1},    {"icmp", 0, 1},    {"ICMPv6", 0, 58},
+        {"icmpv6", 0, 58}, {"GRE", 0, 47},   {"gre", 0, 47},    {"ESP", 0, 50},
+        {"esp", 0, 50},   {"SCTP", 0, 132},  {"sctp", 0, 132},  {"6", 0, 6},
+        {"17", 0, 17},    {"255", 0, 255},   {"006", 0, 6},     {"6.0", 0, 6},
+        {"256", -1, 0},   {"TC", -1, 0},     {"TCPX", -1, 0},   {"", -1, 0},
+        {"T\x80P", -1, 0}, {"\xd4\xc3\xd0", -1, 0}, {"tcp ", -1, 0}, {" tcp", -1, 0},
+        {"XTP", -1, 0},   {"UDQ", -1, 0},    {"-6", -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint8_t p = 0xee;
+        int rc = fw_parse_proto(cases[i].s, (unsigned)strlen(cases[i].s), &p);
+        if (rc != cases[i].rc || (rc == 0 && p != cases[i].proto))
+            fail_msg("'%s': rc %d proto %u", cases[i].s, rc, p);
+    }
+}
+
+/* The decoder's short matchers, in every case the old code accepted and
+ * just outside: is_attack, country, attack_type, http_method; and the
+ * response time through the decoder. */
+static void test_decode_words(void **state)
+{
+    const struct {
+        const char *s;
+        uint8_t v; /* 2: cleared */
+    } bools[] = {
+        {"True", 1},   {"TRUE", 1},  {"true", 1},   {"tRuE", 1},  {"1", 1},      {"yes", 1},
+        {"YES", 1},    {"Yes", 1},   {"yEs", 1},    {"False", 0}, {"FALSE", 0},  {"false", 0},
+        {"fAlSe", 0},  {"0", 0},     {"no", 0},     {"NO", 0},    {"No", 0},     {"nO", 0},
+        {"T", 2},      {"F", 2},     {"tru", 2},    {"truee", 2}, {"fals", 2},   {"falsee", 2},
+        {"trux", 2},   {"falsy", 2}, {"ye", 2},     {"yess", 2},  {"n", 2},      {"non", 2},   {"2", 2},      {"01", 2},
+        {"\"True \"", 2}, {"tr\xd5" "e", 2}, {"N\xcf", 2}, {"yeS\x80", 2}, {"fa\xccse", 2},
+    };
+    for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {
+        fw_flow f;
+        fw_faults got = decode_one(row_with(17, bools[i].s), &f);
+        fw_faults want = bools[i].v == 2 ? FW_BIT(FW_R_LABEL_CLEARED) : 0;
+        if (got != want || f.is_attack != bools[i].v)
+            fail_msg("is_attack '%s': faults 0x%x, value %u", bools[i].s, got, f.is_attack);
+    }
+    const struct {
+        const char *s, *want; /* NULL: cleared */
+    } countries[] = {
+        {"US", "US"}, {"us", "US"}, {"uS", "US"}, {"Zz", "ZZ"}, {"aA", "AA"},
+        {"U1", NULL}, {"1U", NULL}, {"@A", NULL}, {"A[", NULL}, {"`a", NULL},
+        {"a{", NULL}, {"\xc3\x9c", NULL}, {"USA", NULL}, {"U", NULL}, {"U ", NULL},
+    };
+    for (size_t i = 0; i < sizeof countries / sizeof countries[0]; i++) {
+        fw_flow f;
+        fw_faults got = decode_one(row_with(10, countries[i].s), &f);
+        const char *want = countries[i].want;
+        if (want ? got != 0 || memcmp(f.country, want, 2)
+                 : got != FW_BIT(FW_R_COUNTRY_CLEARED) || f.country[0] || f.country[1])
+            fail_msg("country '%s': faults 0x%x", countries[i].s, got);
+    }
+    const struct {
+        const char *s;
+        enum fw_label l;
+    } labels[] = {
+        {"", FW_LABEL_NONE},
+        {"syn_flood", FW_LABEL_SYN_FLOOD},
+        {"udp_flood", FW_LABEL_UDP_FLOOD},
+        {"http_flood", FW_LABEL_HTTP_FLOOD},
+        {"amplification", FW_LABEL_AMPLIFICATION},
+        {"port_scan", FW_LABEL_PORT_SCAN},
+        {"slowloris", FW_LABEL_SLOWLORIS},
+        {"volumetric", FW_LABEL_VOLUMETRIC},
+        {"flash_crowd", FW_LABEL_FLASH_CROWD},
+        {"other", FW_LABEL_OTHER},
+        {"normal", FW_LABEL_OTHER}, /* not a label value, as before */
+        {"SYN_FLOOD", FW_LABEL_OTHER},
+        {"syn_floo", FW_LABEL_OTHER},
+        {"syn_floodd", FW_LABEL_OTHER},
+        {"syn_flooe", FW_LABEL_OTHER},
+        {"tyn_flood", FW_LABEL_OTHER},
+        {"slowlorix", FW_LABEL_OTHER},
+        {"amplificatioN", FW_LABEL_OTHER},
+        {"flash_crowd_fast", FW_LABEL_OTHER},
+        {"amplification_xyz", FW_LABEL_OTHER},
+        {"x", FW_LABEL_OTHER},
+    };
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {
+        fw_flow f;
+        assert_int_equal(decode_one(row_with(18, labels[i].s), &f), 0);
+        if (f.label != labels[i].l)
+            fail_msg("attack_type '%s': label %u", labels[i].s, f.label);
+    }
+    const struct {
+        const char *s;
+        enum fw_http_method m;
+    } methods[] = {
+        {"", FW_HTTP_NONE},        {"GET", FW_HTTP_GET},       {"POST", FW_HTTP_POST},
+        {"PUT", FW_HTTP_PUT},      {"DELETE", FW_HTTP_DELETE}, {"HEAD", FW_HTTP_HEAD},
+        {"get", FW_HTTP_OTHER},    {"Post", FW_HTTP_OTHER},    {"PATCH", FW_HTTP_OTHER},
+        {"GETX", FW_HTTP_OTHER},   {"GE", FW_HTTP_OTHER},      {"DELETx", FW_HTTP_OTHER},
+        {"HEADS", FW_HTTP_OTHER},  {"PUX", FW_HTTP_OTHER},     {"OPTIONS", FW_HTTP_OTHER},
+    };
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        fw_flow f;
+        assert_int_equal(decode_one(row_with(19, methods[i].s), &f), 0);
+        if (f.http_method != methods[i].m)
+            fail_msg("http_method '%s': %u", methods[i].s, f.http_method);
+    }
+    fw_flow f;
+    assert_int_equal(decode_one(row_with(9, "1245.588"), &f), 0);
+    assert_int_equal(f.response_us, 1245588);
+    assert_int_equal(decode_one(row_with(9, "600000.0"), &f), 0);
+    assert_int_equal(f.response_us, 600000000);
+    assert_int_equal(decode_one(row_with(9, "600000.001"), &f), FW_BIT(FW_R_RESPONSE_TIME_CLEARED));
+    assert_int_equal(f.response_us, -1);
+    assert_int_equal(decode_one(row_with(9, "1.5e1"), &f), 0);
+    assert_int_equal(f.response_us, 15000);
+    assert_int_equal(decode_one(row_with(9, "."), &f), FW_BIT(FW_R_RESPONSE_TIME_CLEARED));
+}
+
 static void test_dedup_is_late_after_watermark(void **state)
 {
     fw_dedup d;
@@ -435,6 +635,9 @@ int main(void)
         cmocka_unit_test(test_dedup_is_late_after_watermark),
         cmocka_unit_test(test_count_fast_path),
         cmocka_unit_test(test_decode_counts),
+        cmocka_unit_test(test_tcp_flags),
+        cmocka_unit_test(test_protocols),
+        cmocka_unit_test(test_decode_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
