@@ -449,6 +449,48 @@ static inline enum fw_label parse_label(const char *p, unsigned n)
     return fw_label_from(p, n);
 }
 
+/*
+ * fw_parse_ms_fast (see seedcsv.h): one word load ending at the field's end;
+ * the point is found by a SWAR byte compare and removed by moving the digits
+ * before it up one byte; then one digit check and three multiplies give
+ * integer * 10^(fraction digits) + fraction.  ~45 instructions where the loop
+ * took 170, with a division per fraction digit.
+ */
+static inline int ms_fast(const fw_csv_row *row, const fw_csv_field *fd, int64_t *us)
+{
+    static const int64_t scale[4] = {1000, 100, 10, 1};
+    const uint64_t lo7 = 0x7f * FW_SWAR_ONES, hi1 = 0x80 * FW_SWAR_ONES;
+    const char *p = fd->p;
+    unsigned n = fd->n;
+    if (n - 1 >= 8 || !tail8_in_row(row, p, n))
+        return -1;
+    uint64_t w = fw_load_le64(p + n - 8);
+    /* The field's points: bytes equal to '.', exactly (no carries). */
+    const uint64_t t = w ^ ('.' * FW_SWAR_ONES);
+    const uint64_t dots = ~(((t & lo7) + lo7) | t) & hi1 & ~0ULL << (8 * (8 - n));
+    unsigned digits = n, frac = 0;
+    if (dots) { /* a second point stays in the word and fails the digit check */
+        const unsigned k = (unsigned)__builtin_ctzll(dots) / 8; /* the point's byte */
+        const uint64_t below = ~(~0ULL << 8 * k);
+        w = (w & ~below << 8) | (w & below) << 8; /* drop it: digits before move up */
+        digits = n - 1;
+        frac = 7 - k;
+    }
+    if (digits == 0 || frac > 3)
+        return -1;
+    const uint64_t keep = ~0ULL << (8 * (8 - digits));
+    w = (w & keep) | ('0' * FW_SWAR_ONES & ~keep);
+    if (!fw_all_digits8(w))
+        return -1;
+    *us = (int64_t)fw_eight_digits(w) * scale[frac];
+    return 0;
+}
+
+int fw_parse_ms_fast(const fw_csv_row *row, const fw_csv_field *f, int64_t *us)
+{
+    return ms_fast(row, f, us);
+}
+
 /* Largest packet an IP datagram can carry, and the smallest (a bare header). */
 #define PKT_MIN 20
 #define PKT_MAX 65535
@@ -584,8 +626,9 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
 
     if (F(RESPONSE_TIME_MS)->n) {
         int64_t us;
-        if (fw_parse_ms_to_us(F(RESPONSE_TIME_MS)->p, F(RESPONSE_TIME_MS)->n, &us) || us < 0 ||
-            us > RESPONSE_MAX_US)
+        if ((ms_fast(row, F(RESPONSE_TIME_MS), &us) &&
+             fw_parse_ms_to_us(F(RESPONSE_TIME_MS)->p, F(RESPONSE_TIME_MS)->n, &us)) ||
+            us < 0 || us > RESPONSE_MAX_US)
             f |= FW_BIT(FW_R_RESPONSE_TIME_CLEARED);
         else
             out->response_us = (int32_t)us;

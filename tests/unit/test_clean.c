@@ -509,6 +509,128 @@ static void test_protocols(void **state)
     }
 }
 
+/* fw_parse_ms_fast on value placed at byte off of a record of exactly that
+ * text, as count_fast_at. */
+static int ms_fast_at(const char *value, size_t off, bool last, int64_t *us)
+{
+    size_t n = strlen(value), len = off + n + (last ? 0 : 5);
+    char *t = malloc(len);
+    memset(t, '.', len); /* points around the field must not count as its own */
+    memcpy(t + off, value, n);
+    fw_csv_field f = {t + off, (uint32_t)n, 0};
+    fw_csv_row r = {.f = &f, .nf = 1, .raw = t, .raw_n = len, .line = 1};
+    int rc = fw_parse_ms_fast(&r, &f, us);
+    free(t);
+    return rc;
+}
+
+/* Response times: what the word-at-a-time path takes and what it leaves to
+ * fw_parse_ms_to_us, and that both give the same microseconds. */
+static void test_ms_fast_path(void **state)
+{
+    const struct {
+        const char *s;
+        int fast;
+        int ok;
+        int64_t us;
+    } cases[] = {
+        {"1245.588", 1, 1, 1245588},
+        {"245.588", 1, 1, 245588},
+        {"1245.59", 1, 1, 1245590},
+        {"12.5", 1, 1, 12500},
+        {"300", 1, 1, 300000},
+        {"0", 1, 1, 0},
+        {"0.000", 1, 1, 0},
+        {"5.", 1, 1, 5000},
+        {".5", 1, 1, 500},
+        {".123", 1, 1, 123},
+        {"12345678", 1, 1, 12345678000},
+        {"600000.0", 1, 1, 600000000},
+        {"0001.5", 1, 1, 1500},
+        {"1.2345", 0, 1, 1234},
+        {"1.23456789", 0, 1, 1234},
+        {"123456789", 0, 1, 123456789000},
+        {"1234567.8", 0, 1, 1234567800},
+        {"-1.5", 0, 1, -1500},
+        {"+1.5", 0, 1, 1500},
+        {"1e3", 0, 1, 1000000},
+        {"1.5e1", 0, 1, 15000},
+        {".", 0, 0, 0},
+        {"..", 0, 0, 0},
+        {"1..2", 0, 0, 0},
+        {"1.2.3", 0, 0, 0},
+        {" 1.5", 0, 0, 0},
+        {"1.5 ", 0, 0, 0},
+        {"1,5", 0, 0, 0},
+        {"1/5", 0, 0, 0},
+        {"1:5", 0, 0, 0},
+        {"abc", 0, 0, 0},
+        {"", 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *s = cases[i].s;
+        int64_t fast = 777, slow = 777;
+        int rf = ms_fast_at(s, 20, false, &fast);
+        int rs = fw_parse_ms_to_us(s, (unsigned)strlen(s), &slow);
+        if (rf != (cases[i].fast ? 0 : -1) || rs != (cases[i].ok ? 0 : -1))
+            fail_msg("'%s': fast %d, fw_parse_ms_to_us %d", s, rf, rs);
+        if ((rf == 0 && fast != cases[i].us) || (rs == 0 && slow != cases[i].us))
+            fail_msg("'%s': fast %lld, fw_parse_ms_to_us %lld", s, (long long)fast,
+                     (long long)slow);
+        if (ms_fast_at(s, 20, true, &fast) != rf || (rf == 0 && fast != cases[i].us))
+            fail_msg("'%s' at the end of the record", s);
+    }
+    /* Every place of the point in eight bytes, and a byte just outside the
+     * digits in every other place. */
+    for (int k = 0; k < 8; k++) {
+        char b[] = "12345678";
+        b[k] = '.';
+        int64_t want = 0, us = 0;
+        assert_int_equal(fw_parse_ms_to_us(b, 8, &want), 0);
+        if (7 - k <= 3) {
+            assert_int_equal(ms_fast_at(b, 20, false, &us), 0);
+            assert_int_equal(us, want);
+        } else {
+            assert_int_equal(ms_fast_at(b, 20, false, &us), -1);
+        }
+        for (int j = 0; j < 8; j++) {
+            if (j == k)
+                continue;
+            char c[] = "12345678";
+            c[k] = '.';
+            c[j] = "/:"[j & 1];
+            if (ms_fast_at(c, 20, false, &us) == 0)
+                fail_msg("fast path accepted '%s'", c);
+        }
+    }
+    /* A lone point right after digits: the bytes before the field must not
+     * stand in for its digits. */
+    int64_t us = 0;
+    char *d = malloc(9);
+    memcpy(d, "12345678.", 9);
+    fw_csv_field h = {d + 8, 1, 0};
+    fw_csv_row dr = {.f = &h, .nf = 1, .raw = d, .raw_n = 9, .line = 1};
+    assert_int_equal(fw_parse_ms_fast(&dr, &h, &us), -1);
+    h = (fw_csv_field){d + 7, 2, 0}; /* "8." */
+    assert_int_equal(fw_parse_ms_fast(&dr, &h, &us), 0);
+    assert_int_equal(us, 8000);
+    free(d);
+    /* The load's bounds: the field's end at least eight bytes into the
+     * record, and not past its end. */
+    assert_int_equal(ms_fast_at("1.5", 5, false, &us), 0);
+    assert_int_equal(us, 1500);
+    assert_int_equal(ms_fast_at("1.5", 4, false, &us), -1);
+    char *t = malloc(12);
+    memcpy(t, "1234,1245.5", 12);
+    fw_csv_field g = {t + 5, 6, 0};
+    fw_csv_row q = {.f = &g, .nf = 1, .raw = t, .raw_n = 11, .line = 1};
+    assert_int_equal(fw_parse_ms_fast(&q, &g, &us), 0);
+    assert_int_equal(us, 1245500);
+    q.raw_n = 10;
+    assert_int_equal(fw_parse_ms_fast(&q, &g, &us), -1);
+    free(t);
+}
+
 /* The decoder's short matchers, in every case the old code accepted and
  * just outside: is_attack, country, attack_type, http_method; and the
  * response time through the decoder. */
@@ -637,6 +759,7 @@ int main(void)
         cmocka_unit_test(test_decode_counts),
         cmocka_unit_test(test_tcp_flags),
         cmocka_unit_test(test_protocols),
+        cmocka_unit_test(test_ms_fast_path),
         cmocka_unit_test(test_decode_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
