@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <xxhash.h>
 
@@ -230,6 +231,127 @@ static void test_addr(void **state)
     assert_int_equal(fw_addr_source_use(&a), FW_ADDR_MULTICAST);
 }
 
+/* fw_addr_parse on s[0..n) copied to a buffer of exactly n bytes (so that
+ * AddressSanitizer sees any read past the field); -1, or 0 and the IPv4
+ * value in *v4 (0xffffffff for an IPv6 address). */
+static int parse_exact(const char *s, size_t n, uint32_t *v4)
+{
+    char *p = malloc(n ? n : 1);
+    memcpy(p, s, n);
+    fw_addr a;
+    int rc = fw_addr_parse(p, n, &a);
+    free(p);
+    if (rc == 0)
+        *v4 = fw_addr_is_v4(&a) ? fw_addr_v4(&a) : 0xffffffffu;
+    return rc;
+}
+
+/* Dotted quads, parsed and found again in the thread's memo: exact values
+ * at every length 7-15 and the strings that must fail, each twice; every
+ * combination of awkward octets against the C library's inet_pton, which is
+ * as strict (no leading zeros, 0-255, four parts); thousands of addresses
+ * (many sharing a memo slot) parsed over and over in changing order, and
+ * near misses of remembered ones. */
+static void test_addr_v4_memo(void **state)
+{
+    const struct {
+        const char *s;
+        uint32_t v; /* 0 with ok 0: must fail */
+        int ok;
+    } cases[] = {
+        {"1.2.3.4", 0x01020304, 1},          {"10.0.1.7", 0x0a000107, 1},
+        {"10.0.1.17", 0x0a000111, 1},        {"100.0.1.17", 0x64000111, 1},
+        {"100.20.1.17", 0x64140111, 1},      {"100.200.1.17", 0x64c80111, 1},
+        {"100.200.10.17", 0x64c80a11, 1},    {"100.200.100.17", 0x64c86411, 1},
+        {"255.255.255.255", 0xffffffff, 1},  {"0.0.0.0", 0, 1},
+        {"199.249.250.9", 0xc7f9fa09, 1},    {"1.2.3.4.", 0, 0},
+        {"1.2.3.4x", 0, 0},                  {"x1.2.3.4", 0, 0},
+        {"1.2.3.04", 0, 0},                  {"01.2.3.4", 0, 0},
+        {"1.00.3.4", 0, 0},                  {"1.2.3.256", 0, 0},
+        {"256.2.3.4", 0, 0},                 {"1.2.300.4", 0, 0},
+        {"1.2.3.1000", 0, 0},                {"1234.2.3.4", 0, 0},
+        {"1.2.3", 0, 0},                     {"1.2.3.", 0, 0},
+        {".1.2.3.4", 0, 0},                  {"1..2.3", 0, 0},
+        {"1.2..34", 0, 0},                   {"255.255.255.2555", 0, 0},
+        {"1.2.3.4 ", 0, 0},                  {"1.2.3.-4", 0, 0},
+        {"1.2.3:4", 0, 0},                   {"1.2.3./", 0, 0},
+        {"1.2.3.:", 0, 0},                   {"/.2.3.4", 0, 0},
+        {"::ffff:1.2.3.4", 0x01020304, 1},   {"2001:db8::1", 0xffffffff, 1},
+    };
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            uint32_t v = 0;
+            int rc = parse_exact(cases[i].s, strlen(cases[i].s), &v);
+            if (cases[i].ok ? rc != 0 || v != cases[i].v : rc == 0)
+                fail_msg("'%s': rc %d, value 0x%08x", cases[i].s, rc, v);
+        }
+    }
+    /* A NUL inside or right after the address is not part of one. */
+    uint32_t v;
+    assert_int_equal(parse_exact("1.2.3.4\0", 8, &v), -1);
+    assert_int_equal(parse_exact("1.2\0.3.4", 8, &v), -1);
+    assert_int_equal(parse_exact("10.0.1.7", 8, &v), 0);
+    assert_int_equal(v, 0x0a000107);
+
+    const char *oct[] = {"0", "00", "01", "1", "9", "10", "99", "100", "199", "249", "250",
+                         "255", "256", "999", "1000", ""};
+    const char *sep[] = {".", "..", ":"};
+    const size_t no = sizeof oct / sizeof oct[0];
+    for (size_t a = 0; a < no; a++)
+        for (size_t b = 0; b < no; b++)
+            for (size_t c = 0; c < no; c++)
+                for (size_t d = 0; d < no; d++)
+                    for (size_t k = 0; k < 3; k++) {
+                        char buf[64];
+                        int n = snprintf(buf, sizeof buf, "%s.%s%s%s.%s", oct[a], oct[b], sep[k],
+                                         oct[c], oct[d]);
+                        struct in_addr ref;
+                        int want = inet_pton(AF_INET, buf, &ref) == 1;
+                        int rc = parse_exact(buf, (size_t)n, &v);
+                        if (want ? rc != 0 || v != ntohl(ref.s_addr) : rc == 0)
+                            fail_msg("'%s': rc %d, inet_pton %d", buf, rc, want);
+                    }
+    /* 4000 addresses, 512 memo slots: each parse must give its own value. */
+    enum { N = 4000 };
+    static char addr[N][16];
+    uint32_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x = x * 1103515245 + 12345;
+        snprintf(addr[i], sizeof addr[i], "%u.%u.%u.%u", 10 + (x >> 24) % 240, (x >> 16) & 0xff,
+                 (x >> 8) & 0xff, (i * 7) & 0xff);
+    }
+    for (int round = 0; round < 4; round++) {
+        for (int k = 0; k < N; k++) {
+            int i = round & 1 ? N - 1 - k : (k * (2 * round + 1)) % N;
+            struct in_addr ref;
+            assert_int_equal(inet_pton(AF_INET, addr[i], &ref), 1);
+            assert_int_equal(parse_exact(addr[i], strlen(addr[i]), &v), 0);
+            if (v != ntohl(ref.s_addr))
+                fail_msg("'%s' (round %d): 0x%08x", addr[i], round, v);
+        }
+    }
+    /* Text with the first and last eight bytes of a remembered address but
+     * another length. */
+    const char *twin[][2] = {{"10.1.1.111", "10.1.1.1.1.111"}, {"11.11.11.10", "11.11.111.11.10"},
+                             {"1.0.100.10", "1.0.100.100.10"}};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(parse_exact(twin[i][0], strlen(twin[i][0]), &v), 0);
+        assert_int_equal(parse_exact(twin[i][1], strlen(twin[i][1]), &v), -1);
+    }
+    /* Near misses of a remembered address: longer, shorter, one byte off. */
+    const char *near[] = {"10.0.1.77", "10.0.1.7x", "10.0.1.", "10.0.1.8", "10.0.1.70",
+                          "110.0.1.7", "10.0.1.7 ", "10.0.1.07", "10.0.11.7", "10.0.1.17"};
+    const uint32_t near_v[] = {0x0a00014d, 0, 0, 0x0a000108, 0x0a000146,
+                               0x6e000107, 0, 0, 0x0a000b07, 0x0a000111};
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        assert_int_equal(parse_exact("10.0.1.7", 8, &v), 0);
+        assert_int_equal(v, 0x0a000107);
+        int rc = parse_exact(near[i], strlen(near[i]), &v);
+        if (near_v[i] ? rc != 0 || v != near_v[i] : rc == 0)
+            fail_msg("'%s' after 10.0.1.7: rc %d, 0x%08x", near[i], rc, v);
+    }
+}
+
 static void test_amap_insert_delete_iterate(void **state)
 {
     fw_amap m;
@@ -339,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_ts_fixed_layout),
         cmocka_unit_test(test_ts_format_roundtrip),
         cmocka_unit_test(test_addr),
+        cmocka_unit_test(test_addr_v4_memo),
         cmocka_unit_test(test_amap_insert_delete_iterate),
         cmocka_unit_test(test_distinct_exact_then_sketch),
         cmocka_unit_test(test_topk_exact_and_heavy_hitters),
