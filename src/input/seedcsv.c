@@ -272,10 +272,10 @@ __attribute__((noinline)) static int parse_tcp_flags_general(const char *p, unsi
  * or nfdump letters ("....S.", "SA"), separated by commas, bars or blanks.
  * Returns 0, or -1 for anything else.  The seed writes one or two names
  * ("SYN", "FIN,ACK"): those shapes, and three names, are matched by flag_bit
- * in ~15-30 instructions; anything else goes to the general parser, which
- * gives the same answer for them.
+ * in ~15-30 instructions, inline; anything else goes to the general parser,
+ * which gives the same answer for them.
  */
-int fw_parse_tcp_flags(const char *p, unsigned n, uint8_t *flags)
+static inline int parse_tcp_flags(const char *p, unsigned n, uint8_t *flags)
 {
     unsigned f = 0, k = 0;
     if (n == 3)
@@ -298,17 +298,16 @@ int fw_parse_tcp_flags(const char *p, unsigned n, uint8_t *flags)
     return parse_tcp_flags_general(p, n, flags);
 }
 
-int fw_parse_proto(const char *p, unsigned n, uint8_t *proto)
+int fw_parse_tcp_flags(const char *p, unsigned n, uint8_t *flags)
 {
-    /* The common cases first, without a library call: the three bytes as
-     * one word, upper-cased, against "TCP" and "UDP". */
-    if (n == 3) {
-        uint32_t w = upper3(p);
-        if (w == W3('T', 'C', 'P') || w == W3('U', 'D', 'P')) {
-            *proto = w == W3('T', 'C', 'P') ? FW_PROTO_TCP : FW_PROTO_UDP;
-            return 0;
-        }
-    }
+    return parse_tcp_flags(p, n, flags);
+}
+
+/* The protocol names after TCP and UDP, and numbers: a scan with
+ * strncasecmp, ~100 instructions; kept out of line. */
+__attribute__((noinline)) static int parse_proto_general(const char *p, unsigned n,
+                                                         uint8_t *proto)
+{
     static const struct {
         const char *name;
         uint8_t num;
@@ -325,6 +324,29 @@ int fw_parse_proto(const char *p, unsigned n, uint8_t *proto)
         return 0;
     }
     return -1;
+}
+
+/*
+ * A protocol name (any case) or number 0-255 as its IP protocol number;
+ * 0, or -1.  The common cases first, inline and without a library call: the
+ * three bytes as one upper-cased word against "TCP" and "UDP" (~8
+ * instructions).
+ */
+static inline int parse_proto(const char *p, unsigned n, uint8_t *proto)
+{
+    if (n == 3) {
+        uint32_t w = upper3(p);
+        if (w == W3('T', 'C', 'P') || w == W3('U', 'D', 'P')) {
+            *proto = w == W3('T', 'C', 'P') ? FW_PROTO_TCP : FW_PROTO_UDP;
+            return 0;
+        }
+    }
+    return parse_proto_general(p, n, proto);
+}
+
+int fw_parse_proto(const char *p, unsigned n, uint8_t *proto)
+{
+    return parse_proto(p, n, proto);
 }
 
 /*
@@ -384,21 +406,22 @@ static inline bool tail8_in_row(const fw_csv_row *row, const char *p, unsigned n
  */
 static inline int count_fast(const fw_csv_row *row, const fw_csv_field *fd, uint64_t *v)
 {
+    const uint64_t zeros = '0' * FW_SWAR_ONES;
     const char *p = fd->p;
     unsigned n = fd->n;
     if (n - 1 >= 8 || !tail8_in_row(row, p, n))
         return -1;
-    uint64_t w = fw_load_le64(p + n - 8);
-    unsigned digits = n;
-    if (n >= 3 && w >> 48 == ('.' | '0' << 8)) {
-        w <<= 16; /* drop the ".0" */
-        digits = n - 2;
+    const uint64_t w = fw_load_le64(p + n - 8), keep = ~0ULL << (64 - 8 * n);
+    uint64_t x = ((w ^ zeros) & keep) ^ zeros; /* the bytes before the field: '0' */
+    if (!fw_all_digits8(x)) {
+        /* "200.0": without the ".0", the same again. */
+        if (n < 3 || w >> 48 != ('.' | '0' << 8))
+            return -1;
+        x = ((w << 16 ^ zeros) & keep << 16) ^ zeros;
+        if (!fw_all_digits8(x))
+            return -1;
     }
-    const uint64_t keep = ~0ULL << (8 * (8 - digits));
-    w = (w & keep) | ('0' * FW_SWAR_ONES & ~keep);
-    if (!fw_all_digits8(w))
-        return -1;
-    *v = fw_eight_digits(w);
+    *v = fw_eight_digits(x);
     return 0;
 }
 
@@ -560,7 +583,7 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
     else if (fw_addr_dest_use(&out->dst) != FW_ADDR_OK)
         f |= FW_BIT(FW_R_DST_IP_UNUSABLE);
 
-    if (fw_parse_proto(F(PROTOCOL)->p, F(PROTOCOL)->n, &out->proto))
+    if (parse_proto(F(PROTOCOL)->p, F(PROTOCOL)->n, &out->proto))
         f |= FW_BIT(FW_R_PROTOCOL_UNKNOWN);
 
     uint64_t v;
@@ -639,7 +662,7 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
         else
             out->ttl = (uint8_t)v;
     }
-    if (F(FLAGS)->n && fw_parse_tcp_flags(F(FLAGS)->p, F(FLAGS)->n, &out->tcp_flags)) {
+    if (F(FLAGS)->n && parse_tcp_flags(F(FLAGS)->p, F(FLAGS)->n, &out->tcp_flags)) {
         out->tcp_flags = 0;
         f |= FW_BIT(FW_R_TCP_FLAGS_CLEARED);
     }
