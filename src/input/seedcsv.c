@@ -523,10 +523,10 @@ int fw_parse_ms_fast(const fw_csv_row *row, const fw_csv_field *f, int64_t *us)
 fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow *out,
                          uint64_t empty[FW_COL_COUNT])
 {
+    /* Zeros but for the two "unknown" markers (one block store and two). */
+    static const fw_flow blank = {.response_us = -1, .is_attack = 2};
     fw_faults f = 0;
-    memset(out, 0, sizeof *out);
-    out->response_us = -1;
-    out->is_attack = 2;
+    *out = blank;
     if (row->error == FW_CSV_ETOOLONG)
         return FW_BIT(FW_R_CSV_MALFORMED); /* its fields were never split: nothing to judge */
     if (row->error)
