@@ -413,7 +413,8 @@ static void test_decode_counts(void **state)
 static void test_tcp_flags(void **state)
 {
     const char *names[6] = {"syn", "ack", "fin", "rst", "psh", "urg"};
-    const uint8_t bits[6] = {FW_TCP_SYN, FW_TCP_ACK, FW_TCP_FIN, FW_TCP_RST, FW_TCP_PSH, FW_TCP_URG};
+    const uint8_t bits[6] = {FW_TCP_SYN, FW_TCP_ACK, FW_TCP_FIN,
+                             FW_TCP_RST, FW_TCP_PSH, FW_TCP_URG};
     for (int a = 0; a < 6; a++) {
         for (int c = 0; c < 8; c++) {
             char w[4];
@@ -644,7 +645,8 @@ static void test_decode_words(void **state)
         {"YES", 1},    {"Yes", 1},   {"yEs", 1},    {"False", 0}, {"FALSE", 0},  {"false", 0},
         {"fAlSe", 0},  {"0", 0},     {"no", 0},     {"NO", 0},    {"No", 0},     {"nO", 0},
         {"T", 2},      {"F", 2},     {"tru", 2},    {"truee", 2}, {"fals", 2},   {"falsee", 2},
-        {"trux", 2},   {"falsy", 2}, {"ye", 2},     {"yess", 2},  {"n", 2},      {"non", 2},   {"2", 2},      {"01", 2},
+        {"trux", 2},   {"falsy", 2}, {"ye", 2},     {"yess", 2},  {"n", 2},      {"non", 2},
+        {"2", 2},      {"01", 2},
         {"\"True \"", 2}, {"tr\xd5" "e", 2}, {"N\xcf", 2}, {"yeS\x80", 2}, {"fa\xccse", 2},
     };
     for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {

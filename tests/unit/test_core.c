@@ -164,7 +164,8 @@ static void test_ts_fixed_layout(void **state)
                 int h = (d * 7 + mo) % 24, mi = (d * 13 + y) % 60, sec = (d * 31 + mo) % 60;
                 int us = (y * 7919 + d * 104729 + mo) % 1000000;
                 char b[40];
-                snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", y, mo, d, h, mi, sec, us);
+                snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", y, mo, d, h, mi, sec,
+                         us);
                 struct tm chk = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d};
                 timegm(&chk);
                 bool valid = y >= 1000 && chk.tm_mday == d;
