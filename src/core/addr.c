@@ -35,14 +35,60 @@ static int parse_v4(const char *s, size_t n, uint32_t *out)
     return 0;
 }
 
+/*
+ * The dotted quads of 8-15 bytes this thread parsed last, direct-mapped by a
+ * hash of their text: the text as two overlapping words (its first and last
+ * eight bytes, which with the length fix it) and the value.  Flow logs
+ * repeat addresses row after row (a network's few servers, the sources that
+ * flood them: the seed has 10 destinations and 605 sources in 823k rows), so
+ * most lookups hit.  512 entries of 24 bytes per thread; only valid
+ * addresses are stored, and the zero length of an unused entry never
+ * matches.
+ */
+#define V4_MEMO_BITS 9
+static _Thread_local struct {
+    uint64_t head, tail;
+    uint32_t n, v4;
+} v4_memo[1 << V4_MEMO_BITS];
+
+/* Where text with this head and tail lives in v4_memo: two multiplies, top
+ * bits.  The length is left out: texts of different lengths with the same
+ * head and tail ("10.1.1.111", "10.1.1.1.1.111") share a slot, and the
+ * length compare tells them apart. */
+static inline size_t v4_memo_slot(uint64_t head, uint64_t tail)
+{
+    return (size_t)((head ^ tail * 0x9e3779b97f4a7c15ULL) * 0xff51afd7ed558ccdULL >>
+                    (64 - V4_MEMO_BITS));
+}
+
+/*
+ * See addr.h.  A dotted quad found in v4_memo costs ~25 instructions, one
+ * parsed ~150 (and ~20 more to remember it); only text that is no dotted
+ * quad is looked at for a colon (IPv6) and given to inet_pton.
+ */
 int fw_addr_parse(const char *s, size_t n, fw_addr *out)
 {
     if (n == 0)
         return -1;
-    /* Most addresses are dotted quads: try that first, and only look for a
-     * colon (IPv6) when it fails. */
     uint32_t v4;
-    if (parse_v4(s, n, &v4) == 0) {
+    if (n >= 8 && n <= 15) {
+        uint64_t head, tail;
+        memcpy(&head, s, 8);
+        memcpy(&tail, s + n - 8, 8);
+        const size_t h = v4_memo_slot(head, tail);
+        if (v4_memo[h].head == head && v4_memo[h].tail == tail && v4_memo[h].n == n) {
+            fw_addr_set_v4(out, v4_memo[h].v4);
+            return 0;
+        }
+        if (parse_v4(s, n, &v4) == 0) {
+            v4_memo[h].head = head;
+            v4_memo[h].tail = tail;
+            v4_memo[h].n = (uint32_t)n;
+            v4_memo[h].v4 = v4;
+            fw_addr_set_v4(out, v4);
+            return 0;
+        }
+    } else if (parse_v4(s, n, &v4) == 0) {
         fw_addr_set_v4(out, v4);
         return 0;
     }

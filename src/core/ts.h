@@ -28,6 +28,16 @@ void fw_civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d);
 int fw_ts_parse(const char *s, size_t n, int64_t *ts_us);
 
 /*
+ * The fast path of fw_ts_parse, exposed for tests: only the layouts a pandas
+ * export writes, "YYYY-MM-DDThh:mm:ss" and the same with exactly six fraction
+ * digits ('T', 't' or ' ' between date and time, '.' or ',' before the
+ * fraction; no blanks, no zone).  Returns 0 and sets *ts_us exactly as
+ * fw_ts_parse does, or -1 for anything else, valid or not.  Keeps the last
+ * date it decoded in a thread-local cache.
+ */
+int fw_ts_parse_fixed(const char *s, size_t n, int64_t *ts_us);
+
+/*
  * Format ts_us as "YYYY-MM-DDThh:mm:ss[.ffffff]Z" into buf (at least
  * FW_TS_BUFSZ bytes).  Microseconds are printed only when non-zero unless
  * always_frac is set.  Returns the length written (without the NUL).

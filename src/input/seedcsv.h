@@ -76,4 +76,22 @@ int fw_parse_ms_to_us(const char *p, unsigned n, int64_t *us); /* "12.345" ms ->
 int fw_parse_tcp_flags(const char *p, unsigned n, uint8_t *flags);
 int fw_parse_proto(const char *p, unsigned n, uint8_t *proto);
 
+/*
+ * The decoder's fast path for counts, exposed for tests: one to eight digits,
+ * optionally followed by ".0" (pandas writes an integer column with missing
+ * values as floats), in a field ending at least eight bytes into row's text
+ * (the word it loads must lie within the record).  Returns 0 and sets *v as
+ * fw_parse_u64 would, or -1 for anything else, valid or not.
+ */
+int fw_parse_count_fast(const fw_csv_row *row, const fw_csv_field *f, uint64_t *v);
+
+/*
+ * The decoder's fast path for response times, exposed for tests: up to eight
+ * bytes of digits with at most one point and at most three digits after it
+ * ("1245.588", "12.5", "300", ".5", "5."), in a field ending at least eight
+ * bytes into row's text.  Returns 0 and sets *us as fw_parse_ms_to_us would,
+ * or -1 for anything else, valid or not.
+ */
+int fw_parse_ms_fast(const fw_csv_row *row, const fw_csv_field *f, int64_t *us);
+
 #endif

@@ -1,12 +1,15 @@
 /* test_core.c - time, addresses, hash map, distinct counter, top-k. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
 #include <xxhash.h>
 
@@ -41,6 +44,141 @@ static void test_ts_parse(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         if (ts(bad[i]) != INT64_MIN)
             fail_msg("accepted '%s'", bad[i]);
+}
+
+/* Seconds since the epoch of a UTC civil time, by the C library (timegm), as
+ * an oracle independent of ts.c. */
+static int64_t civil_s(int y, int mo, int d, int h, int mi, int sec)
+{
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h,
+                    .tm_min = mi, .tm_sec = sec};
+    return (int64_t)timegm(&tm);
+}
+
+/* fw_ts_parse_fixed's answer, INT64_MIN when it declines. */
+static int64_t ts_fixed(const char *s)
+{
+    int64_t v = 0;
+    if (fw_ts_parse_fixed(s, strlen(s), &v))
+        return INT64_MIN;
+    return v;
+}
+
+/* The fixed layouts fw_ts_parse decodes without its general parser
+ * ("YYYY-MM-DDThh:mm:ss" and with six fraction digits), at the edges of
+ * months, years and leap days, with a date repeated (the cached day number)
+ * and alternating; and the strings just outside the layout, which the fast
+ * path must decline and the general parser still decode. */
+static void test_ts_fixed_layout(void **state)
+{
+    const int64_t S = 1000000, base = 1767225600LL * S; /* 2026-01-01 */
+    const struct {
+        const char *s;
+        int64_t want; /* INT64_MIN: invalid */
+        bool fast;    /* decoded by the fixed layout */
+    } cases[] = {
+        {"2024-02-29T23:59:59.999999", (1709164800LL + 86399) * S + 999999, true},
+        {"2000-02-29T00:00:00.000000", 951782400LL * S, true},
+        {"2023-12-31T23:59:59.999999", 1704067200LL * S - 1, true},
+        {"2024-01-01T00:00:00.000000", 1704067200LL * S, true},
+        {"2024-01-01T00:00:00", 1704067200LL * S, true},
+        {"2024-01-01t00:00:01", 1704067201LL * S, true},
+        {"2024-01-01 00:00:02,000007", 1704067202LL * S + 7, true},
+        {"9999-12-31T23:59:59.999999", (253402214400LL + 86399) * S + 999999, true},
+        {"1000-01-01T00:00:00.000000", -30610224000LL * S, true},
+        {"1970-01-01T00:00:00.000001", 1, true},
+        {"1969-12-31T23:59:59.999999", -1, true},
+        /* The same date again (the cache), a neighbour, and back. */
+        {"2026-03-01T01:02:03.000004", (1772323200LL + 3723) * S + 4, true},
+        {"2026-03-01T23:59:59.500000", (1772323200LL + 86399) * S + 500000, true},
+        {"2026-02-28T00:00:00.000000", (1772323200LL - 86400) * S, true},
+        {"2026-03-01T00:00:00", 1772323200LL * S, true},
+        /* Invalid dates and times right after a valid date was cached. */
+        {"2026-02-29T00:00:00.000000", INT64_MIN, false},
+        {"2026-02-29T00:00:00", INT64_MIN, false},
+        {"2026-04-31T00:00:00.000000", INT64_MIN, false},
+        {"2026-00-10T00:00:00.000000", INT64_MIN, false},
+        {"2026-13-10T00:00:00.000000", INT64_MIN, false},
+        {"2026-01-00T00:00:00.000000", INT64_MIN, false},
+        {"2026-01-32T00:00:00.000000", INT64_MIN, false},
+        {"1900-02-29T00:00:00.000000", INT64_MIN, false},
+        {"0999-12-31T23:59:59.999999", INT64_MIN, false},
+        {"2026-03-01T24:00:00.000000", INT64_MIN, false},
+        {"2026-03-01T23:60:00.000000", INT64_MIN, false},
+        {"2026-03-01T23:59:60.000000", INT64_MIN, false},
+        {"2026-03-01X00:00:00.000000", INT64_MIN, false},
+        {"2026-03-01T00-00:00.000000", INT64_MIN, false},
+        {"2026-03-01T00:00-00.000000", INT64_MIN, false},
+        {"2026-03-01T00:00:00 000000", INT64_MIN, false},
+        {"2026-03-01T00:00:00.00000x", INT64_MIN, false},
+        {"2026/03-01T00:00:00.000000", INT64_MIN, false},
+        {"2026-03/01T00:00:00.000000", INT64_MIN, false},
+        /* Valid, but not the fixed layout: zero to nine fraction digits
+         * other than six, zones, blanks.  Fractions are truncated. */
+        {"2026-01-01T00:00:00.9", base + 900000, false},
+        {"2026-01-01T00:00:00.98", base + 980000, false},
+        {"2026-01-01T00:00:00.987", base + 987000, false},
+        {"2026-01-01T00:00:00.9876", base + 987600, false},
+        {"2026-01-01T00:00:00.98765", base + 987650, false},
+        {"2026-01-01T00:00:00.987654", base + 987654, true},
+        {"2026-01-01T00:00:00.9876543", base + 987654, false},
+        {"2026-01-01T00:00:00.98765432", base + 987654, false},
+        {"2026-01-01T00:00:00.987654321", base + 987654, false},
+        {"2026-01-01T00:00:00Z", base, false},
+        {"2026-01-01T00:00:00.987654Z", base + 987654, false},
+        {"2026-01-01T01:00:00.987654+01:00", base + 987654, false},
+        {"2026-01-01T00:00:00.987654-0130", base + 5400 * S + 987654, false},
+        {" 2026-01-01T00:00:00.987654", base + 987654, false},
+        {"2026-01-01T00:00:00.987654\t", base + 987654, false},
+        {"2026-01-01T00:00", base, false},
+        {"2026-01-01T00:00:00.", INT64_MIN, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t got = ts(cases[i].s), fast = ts_fixed(cases[i].s);
+        if (got != cases[i].want)
+            fail_msg("'%s': got %lld, want %lld", cases[i].s, (long long)got,
+                     (long long)cases[i].want);
+        if (fast != (cases[i].fast ? cases[i].want : INT64_MIN))
+            fail_msg("'%s': fixed layout gave %lld", cases[i].s, (long long)fast);
+    }
+    /* A byte just below '0' or just above '9', or a high byte, in any digit
+     * place rejects; with the date cached and not. */
+    const char good[] = "2026-01-01T00:00:00.000000";
+    for (size_t k = 0; k < sizeof good - 1; k++) {
+        if (good[k] < '0' || good[k] > '9')
+            continue;
+        for (int c = 0; c < 3; c++) {
+            char b[sizeof good];
+            memcpy(b, good, sizeof good);
+            b[k] = "/:\x80"[c];
+            assert_int_equal(ts_fixed(good), base);
+            if (ts(b) != INT64_MIN || ts_fixed(b) != INT64_MIN)
+                fail_msg("accepted '%s'", b);
+        }
+    }
+    /* Every day of 1999-2101 and of the first and last years, at a time
+     * and fraction that vary, against the C library. */
+    for (int y = 999; y <= 9999; y = y == 1000 ? 1999 : y == 2101 ? 9999 : y + 1) {
+        for (int mo = 1; mo <= 12; mo++) {
+            for (int d = 1; d <= 31; d++) {
+                int h = (d * 7 + mo) % 24, mi = (d * 13 + y) % 60, sec = (d * 31 + mo) % 60;
+                int us = (y * 7919 + d * 104729 + mo) % 1000000;
+                char b[40];
+                snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", y, mo, d, h, mi, sec,
+                         us);
+                struct tm chk = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d};
+                timegm(&chk);
+                bool valid = y >= 1000 && chk.tm_mday == d;
+                int64_t want = valid ? civil_s(y, mo, d, h, mi, sec) * S + us : INT64_MIN;
+                if (ts_fixed(b) != want || ts(b) != want)
+                    fail_msg("'%s': got %lld", b, (long long)ts(b));
+                b[19] = 0; /* the same without a fraction */
+                want = valid ? want - us : INT64_MIN;
+                if (ts_fixed(b) != want || ts(b) != want)
+                    fail_msg("'%s': got %lld", b, (long long)ts(b));
+            }
+        }
+    }
 }
 
 static void test_ts_format_roundtrip(void **state)
@@ -92,6 +230,127 @@ static void test_addr(void **state)
     assert_int_equal(fw_addr_source_use(&a), FW_ADDR_MULTICAST);
     fw_addr_parse("ff02::1", 7, &a);
     assert_int_equal(fw_addr_source_use(&a), FW_ADDR_MULTICAST);
+}
+
+/* fw_addr_parse on s[0..n) copied to a buffer of exactly n bytes (so that
+ * AddressSanitizer sees any read past the field); -1, or 0 and the IPv4
+ * value in *v4 (0xffffffff for an IPv6 address). */
+static int parse_exact(const char *s, size_t n, uint32_t *v4)
+{
+    char *p = malloc(n ? n : 1);
+    memcpy(p, s, n);
+    fw_addr a;
+    int rc = fw_addr_parse(p, n, &a);
+    free(p);
+    if (rc == 0)
+        *v4 = fw_addr_is_v4(&a) ? fw_addr_v4(&a) : 0xffffffffu;
+    return rc;
+}
+
+/* Dotted quads, parsed and found again in the thread's memo: exact values
+ * at every length 7-15 and the strings that must fail, each twice; every
+ * combination of awkward octets against the C library's inet_pton, which is
+ * as strict (no leading zeros, 0-255, four parts); thousands of addresses
+ * (many sharing a memo slot) parsed over and over in changing order, and
+ * near misses of remembered ones. */
+static void test_addr_v4_memo(void **state)
+{
+    const struct {
+        const char *s;
+        uint32_t v; /* 0 with ok 0: must fail */
+        int ok;
+    } cases[] = {
+        {"1.2.3.4", 0x01020304, 1},          {"10.0.1.7", 0x0a000107, 1},
+        {"10.0.1.17", 0x0a000111, 1},        {"100.0.1.17", 0x64000111, 1},
+        {"100.20.1.17", 0x64140111, 1},      {"100.200.1.17", 0x64c80111, 1},
+        {"100.200.10.17", 0x64c80a11, 1},    {"100.200.100.17", 0x64c86411, 1},
+        {"255.255.255.255", 0xffffffff, 1},  {"0.0.0.0", 0, 1},
+        {"199.249.250.9", 0xc7f9fa09, 1},    {"1.2.3.4.", 0, 0},
+        {"1.2.3.4x", 0, 0},                  {"x1.2.3.4", 0, 0},
+        {"1.2.3.04", 0, 0},                  {"01.2.3.4", 0, 0},
+        {"1.00.3.4", 0, 0},                  {"1.2.3.256", 0, 0},
+        {"256.2.3.4", 0, 0},                 {"1.2.300.4", 0, 0},
+        {"1.2.3.1000", 0, 0},                {"1234.2.3.4", 0, 0},
+        {"1.2.3", 0, 0},                     {"1.2.3.", 0, 0},
+        {".1.2.3.4", 0, 0},                  {"1..2.3", 0, 0},
+        {"1.2..34", 0, 0},                   {"255.255.255.2555", 0, 0},
+        {"1.2.3.4 ", 0, 0},                  {"1.2.3.-4", 0, 0},
+        {"1.2.3:4", 0, 0},                   {"1.2.3./", 0, 0},
+        {"1.2.3.:", 0, 0},                   {"/.2.3.4", 0, 0},
+        {"::ffff:1.2.3.4", 0x01020304, 1},   {"2001:db8::1", 0xffffffff, 1},
+    };
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            uint32_t v = 0;
+            int rc = parse_exact(cases[i].s, strlen(cases[i].s), &v);
+            if (cases[i].ok ? rc != 0 || v != cases[i].v : rc == 0)
+                fail_msg("'%s': rc %d, value 0x%08x", cases[i].s, rc, v);
+        }
+    }
+    /* A NUL inside or right after the address is not part of one. */
+    uint32_t v;
+    assert_int_equal(parse_exact("1.2.3.4\0", 8, &v), -1);
+    assert_int_equal(parse_exact("1.2\0.3.4", 8, &v), -1);
+    assert_int_equal(parse_exact("10.0.1.7", 8, &v), 0);
+    assert_int_equal(v, 0x0a000107);
+
+    const char *oct[] = {"0", "00", "01", "1", "9", "10", "99", "100", "199", "249", "250",
+                         "255", "256", "999", "1000", ""};
+    const char *sep[] = {".", "..", ":"};
+    const size_t no = sizeof oct / sizeof oct[0];
+    for (size_t a = 0; a < no; a++)
+        for (size_t b = 0; b < no; b++)
+            for (size_t c = 0; c < no; c++)
+                for (size_t d = 0; d < no; d++)
+                    for (size_t k = 0; k < 3; k++) {
+                        char buf[64];
+                        int n = snprintf(buf, sizeof buf, "%s.%s%s%s.%s", oct[a], oct[b], sep[k],
+                                         oct[c], oct[d]);
+                        struct in_addr ref;
+                        int want = inet_pton(AF_INET, buf, &ref) == 1;
+                        int rc = parse_exact(buf, (size_t)n, &v);
+                        if (want ? rc != 0 || v != ntohl(ref.s_addr) : rc == 0)
+                            fail_msg("'%s': rc %d, inet_pton %d", buf, rc, want);
+                    }
+    /* 4000 addresses, 512 memo slots: each parse must give its own value. */
+    enum { N = 4000 };
+    static char addr[N][16];
+    uint32_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x = x * 1103515245 + 12345;
+        snprintf(addr[i], sizeof addr[i], "%u.%u.%u.%u", 10 + (x >> 24) % 240, (x >> 16) & 0xff,
+                 (x >> 8) & 0xff, (i * 7) & 0xff);
+    }
+    for (int round = 0; round < 4; round++) {
+        for (int k = 0; k < N; k++) {
+            int i = round & 1 ? N - 1 - k : (k * (2 * round + 1)) % N;
+            struct in_addr ref;
+            assert_int_equal(inet_pton(AF_INET, addr[i], &ref), 1);
+            assert_int_equal(parse_exact(addr[i], strlen(addr[i]), &v), 0);
+            if (v != ntohl(ref.s_addr))
+                fail_msg("'%s' (round %d): 0x%08x", addr[i], round, v);
+        }
+    }
+    /* Text with the first and last eight bytes of a remembered address but
+     * another length. */
+    const char *twin[][2] = {{"10.1.1.111", "10.1.1.1.1.111"}, {"11.11.11.10", "11.11.111.11.10"},
+                             {"1.0.100.10", "1.0.100.100.10"}};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(parse_exact(twin[i][0], strlen(twin[i][0]), &v), 0);
+        assert_int_equal(parse_exact(twin[i][1], strlen(twin[i][1]), &v), -1);
+    }
+    /* Near misses of a remembered address: longer, shorter, one byte off. */
+    const char *near[] = {"10.0.1.77", "10.0.1.7x", "10.0.1.", "10.0.1.8", "10.0.1.70",
+                          "110.0.1.7", "10.0.1.7 ", "10.0.1.07", "10.0.11.7", "10.0.1.17"};
+    const uint32_t near_v[] = {0x0a00014d, 0, 0, 0x0a000108, 0x0a000146,
+                               0x6e000107, 0, 0, 0x0a000b07, 0x0a000111};
+    for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+        assert_int_equal(parse_exact("10.0.1.7", 8, &v), 0);
+        assert_int_equal(v, 0x0a000107);
+        int rc = parse_exact(near[i], strlen(near[i]), &v);
+        if (near_v[i] ? rc != 0 || v != near_v[i] : rc == 0)
+            fail_msg("'%s' after 10.0.1.7: rc %d, 0x%08x", near[i], rc, v);
+    }
 }
 
 static void test_amap_insert_delete_iterate(void **state)
@@ -200,8 +459,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ts_parse),
+        cmocka_unit_test(test_ts_fixed_layout),
         cmocka_unit_test(test_ts_format_roundtrip),
         cmocka_unit_test(test_addr),
+        cmocka_unit_test(test_addr_v4_memo),
         cmocka_unit_test(test_amap_insert_delete_iterate),
         cmocka_unit_test(test_distinct_exact_then_sketch),
         cmocka_unit_test(test_topk_exact_and_heavy_hitters),
