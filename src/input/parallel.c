@@ -21,6 +21,7 @@ struct range {
     uint64_t start, end;        /* bytes [start, end) of the file, set when decoded */
     uint64_t lines;             /* physical lines in it (line numbers are relative to it) */
     char *buf;                  /* the bytes */
+    size_t buf_cap;             /* bytes buf can hold */
     fw_csv *csv;                /* kept open: a record's raw text may live in it */
     fw_record *recs;
     size_t nrec, cap;
@@ -55,6 +56,16 @@ struct fw_par {
     uint64_t blank;             /* blank lines of the ranges handed out */
     uint64_t offset;            /* bytes handed out (progress) */
     fw_csv *seq;                /* sequential reader after an untrusted boundary */
+    /* Buffers of ranges handed out, for the next ranges to reuse: fresh
+     * ones would be fresh pages each time (mmap, page faults, zeroing),
+     * which doubled the system time of a two-thread run. */
+    struct spare {
+        char *buf;
+        size_t buf_cap;
+        fw_record *recs;
+        size_t cap;
+    } *spare;
+    size_t nspare, spare_cap;
 };
 
 /* ---- cutting the file --------------------------------------------------- */
@@ -113,7 +124,11 @@ static void decode_range(fw_par *p, struct range *r, size_t k)
         return;
     }
     size_t n = (size_t)(r->end - r->start);
-    r->buf = fw_xmalloc(n ? n : 1);
+    if (n > r->buf_cap || !r->buf) {
+        free(r->buf);
+        r->buf_cap = n > RANGE_BYTES ? n : RANGE_BYTES + 4096;
+        r->buf = fw_xmalloc(r->buf_cap);
+    }
     size_t have = 0;
     while (have < n) {
         ssize_t got = pread(p->fd, r->buf + have, n - have, (off_t)(r->start + have));
@@ -184,6 +199,13 @@ static bool take_and_decode(fw_par *p)
     size_t k = p->next_take++;
     struct range *r = &p->r[k];
     r->state = 1;
+    if (p->nspare) {
+        struct spare *sp = &p->spare[--p->nspare];
+        r->buf = sp->buf;
+        r->buf_cap = sp->buf_cap;
+        r->recs = sp->recs;
+        r->cap = sp->cap;
+    }
     pthread_mutex_unlock(&p->mu);
     decode_range(p, r, k);
     pthread_mutex_lock(&p->mu);
@@ -222,6 +244,8 @@ fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, ui
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     p->ahead = (size_t)nthreads + 1; /* set before any worker reads it */
+    p->spare_cap = p->ahead + 1;
+    p->spare = fw_xcalloc(p->spare_cap, sizeof *p->spare);
     /* The consumer decodes too while it would wait (fw_par_next), so
      * nthreads - 1 workers keep nthreads cores busy. */
     unsigned nworkers = nthreads > 1 ? nthreads - 1 : 1;
@@ -235,6 +259,19 @@ fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, ui
         p->nth++;
     }
     return p;
+}
+
+/* Keep a handed-out range's buffers for a later range, or free them if
+ * enough are kept.  Called with the lock held. */
+static void recycle(fw_par *p, struct range *r)
+{
+    fw_csv_close(r->csv);
+    r->csv = NULL;
+    if (p->nspare < p->spare_cap) {
+        p->spare[p->nspare++] = (struct spare){r->buf, r->buf_cap, r->recs, r->cap};
+        r->buf = NULL;
+        r->recs = NULL;
+    }
 }
 
 static void free_range(struct range *r)
@@ -316,8 +353,9 @@ int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
         p->blank += r->blank;
         p->offset = r->end;
         p->line_base += r->lines;
-        free_range(r);
         pthread_mutex_lock(&p->mu);
+        recycle(p, r);
+        free_range(r);
         p->cur++;
         p->pos = 0;
         pthread_cond_broadcast(&p->cv);
@@ -340,6 +378,11 @@ void fw_par_stop(fw_par *p)
     fw_csv_close(p->seq);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    for (size_t k = 0; k < p->nspare; k++) {
+        free(p->spare[k].buf);
+        free(p->spare[k].recs);
+    }
+    free(p->spare);
     free(p->th);
     free(p->r);
     free(p);
