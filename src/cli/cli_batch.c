@@ -221,11 +221,11 @@ int fw_cli_batch(int argc, char **argv)
     fw_bounded_set_split(bd, two_stage ? FW_BOUNDED_SPLIT_MIN : 0);
 
     /* Pass 1: decode, judge quarantine, spill by minute. */
-    fw_record rec;
+    const fw_record *rec;
     int rc = 0;
     uint64_t n = 0;
-    while (!status && (rc = fw_source_next(src, &rec, err, sizeof err)) == 1) {
-        if (fw_bounded_push(bd, &rec, err, sizeof err)) {
+    while (!status && (rc = fw_source_next_ref(src, &rec, err, sizeof err)) == 1) {
+        if (fw_bounded_push(bd, rec, err, sizeof err)) {
             rc = -1;
             break;
         }

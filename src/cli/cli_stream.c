@@ -254,7 +254,7 @@ struct replay {
  * (their raw text is only valid now), the rest are spilled by arrival. */
 static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char *err, size_t errn)
 {
-    fw_record rec;
+    const fw_record *rec;
     int rc;
     fw_faults qmask = fw_quarantine_mask();
     double t0 = wall_s();
@@ -262,15 +262,15 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
     uint64_t spread = (uint64_t)(s->disorder_s * FW_US_PER_S);
     rp->spill = fw_spill_new(60 * FW_US_PER_S, sizeof(struct rrec), REPLAY_BUDGET);
     fw_engine_defer_notes(&s->e, true);
-    while ((rc = fw_source_next(src, &rec, err, errn)) == 1) {
-        if (rec.faults & qmask) {
+    while ((rc = fw_source_next_ref(src, &rec, err, errn)) == 1) {
+        if (rec->faults & qmask) {
             /* Judged and counted now, while its raw text exists; its minute's
              * data quality is noted when the replay reaches its time. */
-            fw_engine_push(&s->e, &rec);
-            if (!fw_faults_have_time(rec.faults))
+            fw_engine_push(&s->e, rec);
+            if (!fw_faults_have_time(rec->faults))
                 continue;
         }
-        int64_t arrival = rec.flow.ts_us;
+        int64_t arrival = rec->flow.ts_us;
         if (spread)
             arrival += (int64_t)(splitmix(&rng) % (spread + 1));
         struct rrec *r = fw_spill_reserve(rp->spill, arrival, err, errn);
@@ -278,10 +278,10 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
             rc = -1;
             break;
         }
-        r->flow = rec.flow;
-        r->hash = rec.hash ? rec.hash : fw_record_hash(rec.raw, rec.raw_n);
-        r->line = rec.line;
-        r->faults = rec.faults;
+        r->flow = rec->flow;
+        r->hash = rec->hash ? rec->hash : fw_record_hash(rec->raw, rec->raw_n);
+        r->line = rec->line;
+        r->faults = rec->faults;
         r->arrival_us = arrival;
     }
     fw_engine_defer_notes(&s->e, false);

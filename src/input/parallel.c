@@ -56,6 +56,7 @@ struct fw_par {
     uint64_t blank;             /* blank lines of the ranges handed out */
     uint64_t offset;            /* bytes handed out (progress) */
     fw_csv *seq;                /* sequential reader after an untrusted boundary */
+    fw_record seq_rec;          /* its last record */
     /* Buffers of ranges handed out, for the next ranges to reuse: fresh
      * ones would be fresh pages each time (mmap, page faults, zeroing),
      * which doubled the system time of a two-thread run. */
@@ -298,10 +299,12 @@ static void stop_workers(fw_par *p)
         free_range(&p->r[k]);
 }
 
-int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
+int fw_par_next(fw_par *p, const fw_record **out, char *err, size_t errn)
 {
-    if (p->seq)
-        return fw_record_read(p->seq, p->name, p->schema, p->empty, rec, err, errn);
+    if (p->seq) {
+        *out = &p->seq_rec;
+        return fw_record_read(p->seq, p->name, p->schema, p->empty, &p->seq_rec, err, errn);
+    }
     for (;;) {
         if (p->cur >= p->nr)
             return 0;
@@ -326,8 +329,9 @@ int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
         bool trust_all = !r->stopped && (r->clean_end || p->cur + 1 == p->nr);
         size_t trusted = trust_all || !r->nrec ? r->nrec : r->nrec - 1;
         if (p->pos < trusted) {
-            *rec = r->recs[p->pos++];
-            rec->line += p->line_base;
+            fw_record *rec = &r->recs[p->pos++];
+            rec->line += p->line_base; /* the range is ours now */
+            *out = rec;
             return 1;
         }
         if (!trust_all) {
@@ -345,7 +349,7 @@ int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn)
             }
             p->seq = fw_csv_open_fd(p->fd, p->name, 0);
             fw_csv_set_position(p->seq, from, line);
-            return fw_par_next(p, rec, err, errn);
+            return fw_par_next(p, out, err, errn);
         }
         /* Range done: account for it and move on. */
         for (unsigned c = 0; c < FW_COL_COUNT; c++)

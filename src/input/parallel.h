@@ -35,8 +35,9 @@ typedef struct fw_par fw_par;
 fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, uint64_t lines_before,
                      const fw_seed_schema *schema, unsigned nthreads, uint64_t *empty, char *err,
                      size_t errn);
-/* The next record in file order: 1, 0 at the end, -1 on a read error. */
-int fw_par_next(fw_par *p, fw_record *rec, char *err, size_t errn);
+/* The next record in file order: 1, 0 at the end, -1 on a read error.  *rec
+ * points into the reader's memory and is valid until the next call. */
+int fw_par_next(fw_par *p, const fw_record **rec, char *err, size_t errn);
 uint64_t fw_par_offset(const fw_par *p);
 uint64_t fw_par_blank_lines(const fw_par *p);
 /* Stop the workers and free everything. */

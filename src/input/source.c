@@ -21,6 +21,7 @@ struct fw_source {
     fw_seed_schema schema;
     uint64_t empty[FW_COL_COUNT];
     fw_par *par;     /* decoding on several threads, or NULL */
+    fw_record rec;   /* the last record read without par */
 };
 
 static bool looks_binary(const fw_csv_row *h)
@@ -152,11 +153,21 @@ int fw_record_read(fw_csv *csv, const char *name, const fw_seed_schema *schema,
     return 1;
 }
 
-int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
+int fw_source_next_ref(fw_source *s, const fw_record **rec, char *err, size_t errn)
 {
     if (s->par)
         return fw_par_next(s->par, rec, err, errn);
-    return fw_record_read(s->csv, s->name, &s->schema, s->empty, rec, err, errn);
+    *rec = &s->rec;
+    return fw_record_read(s->csv, s->name, &s->schema, s->empty, &s->rec, err, errn);
+}
+
+int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
+{
+    const fw_record *r;
+    int rc = fw_source_next_ref(s, &r, err, errn);
+    if (rc == 1)
+        *rec = *r;
+    return rc;
 }
 
 void fw_source_set_idle(fw_source *s, int timeout_ms, void (*idle)(void *ctx), void *ctx)

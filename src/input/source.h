@@ -46,6 +46,9 @@ void fw_source_close(fw_source *s);
 
 /* 1 and a record, 0 at the end, -1 on a read error (message in err). */
 int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn);
+/* The same without copying the record: *rec is valid until the next call
+ * (the hot loops of batch and the stream replay). */
+int fw_source_next_ref(fw_source *s, const fw_record **rec, char *err, size_t errn);
 
 /* Decode a regular file's remaining rows on nthreads threads (> 1), handed
  * out in file order, identical to a sequential read.  A no-op (returning 0)
