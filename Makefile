@@ -98,6 +98,7 @@ bench: $(BUILD)/floodwatch $(BUILD)/detect_bench
 	bench/stream.sh
 	bench/windows.sh
 	bench/skew.sh
+	bench/threads.sh
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

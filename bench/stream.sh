@@ -14,11 +14,13 @@ csv=$out/network_traffic.csv
 [ -s "$csv" ] || "$FW" generate -o "$csv" 2>/dev/null
 rows=$(($(wc -l < "$csv") - 1))
 
-echo "== stream --speed max on $csv ($rows rows)"
-hyperfine -N --warmup 1 --runs 7 --export-json "$out/stream_hyperfine.json" \
-    "$FW stream -q --input $csv --alerts /dev/null" > /dev/null
+echo "== stream --speed max on $csv ($rows rows), 1 and 2 threads"
+hyperfine -N --warmup 1 --runs 11 --export-json "$out/stream_hyperfine.json" \
+    "$FW stream -q --threads 1 --input $csv --alerts /dev/null" \
+    "$FW stream -q --threads 2 --input $csv --alerts /dev/null" > /dev/null
 mean=$(python3 -c "import json;print(json.load(open('$out/stream_hyperfine.json'))['results'][0]['median'])")
-"$FW" stream -q --input "$csv" --alerts /dev/null --stats "$out/stream_stats.json"
+mean2=$(python3 -c "import json;print(json.load(open('$out/stream_hyperfine.json'))['results'][1]['median'])")
+"$FW" stream -q --threads 1 --input "$csv" --alerts /dev/null --stats "$out/stream_stats.json"
 /usr/bin/time -v "$FW" stream -q --input "$csv" --alerts /dev/null 2> "$out/stream_time.txt"
 rss=$(awk -F: '/Maximum resident/ {print int($2/1024)}' "$out/stream_time.txt")
 
@@ -39,17 +41,19 @@ many=$out/many_sources.csv
 many_rss=$(awk -F: '/Maximum resident/ {print int($2/1024)}' "$out/many_time.txt")
 "$DB" --sources 1000000 | tee "$out/detect_sources.txt"
 
-python3 - "$out" "$rows" "$mean" "$rss" "$det" "$many_rss" <<'PY'
+python3 - "$out" "$rows" "$mean" "$rss" "$det" "$many_rss" "$mean2" <<'PY'
 import json, sys
 out, rows, med, rss, det, many_rss = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
+med2 = float(sys.argv[7])
 st = json.load(open(f"{out}/stream_stats.json"))
 lat = json.load(open(f"{out}/latency_stats.json"))
 many = json.load(open(f"{out}/many_stats.json"))
 L = lat.get("latency_us", {})
 lines = [
     "| measure | value |", "| --- | ---: |",
-    f"| stream --speed max, seed file ({rows} rows), median wall | {med:.3f} s = {rows/med/1e6:.2f} M rows/s |",
-    f"| of which: load (read, decode, clean) / sort / process | {st['phases_s']['load']:.3f} / {st['phases_s']['sort']:.3f} / {st['phases_s']['process']:.3f} s |",
+    f"| stream --speed max, seed file ({rows} rows), 1 thread, median wall of 11 | {med:.3f} s = {rows/med/1e6:.2f} M rows/s |",
+    f"| the same on 2 threads | {med2:.3f} s = {rows/med2/1e6:.2f} M rows/s |",
+    f"| of which (1 thread): load (read, decode, clean) / sort / process | {st['phases_s']['load']:.3f} / {st['phases_s']['sort']:.3f} / {st['phases_s']['process']:.3f} s |",
     f"| stream peak RSS (the replay spills by minute, 16 MiB in memory) | {rss} MiB |",
     f"| detection stage alone, decoded seed records, median of 7 | {det} M events/s |",
     f"| arrival-to-incident latency, {L.get('n', 0)} incidents: p50 / p99 / max | {L.get('p50', 0):.0f} / {L.get('p99', 0):.0f} / {L.get('max', 0):.0f} us |",
