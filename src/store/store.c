@@ -86,6 +86,11 @@ static const char schema_sql[] =
 static const char deferred_index_sql[] =
     "CREATE INDEX IF NOT EXISTS agg_minute_dst_by_dst ON agg_minute_dst(dst, minute);\n"
     "CREATE INDEX IF NOT EXISTS agg_minute_src_by_src ON agg_minute_src(src, minute);\n";
+/* SQLite's sorter keeps as much in memory as the page cache may hold before
+ * it spills to a temporary file; at 8 MiB on top of the cache itself it
+ * raised the peak of a 10x batch run from 53 to 61 MiB.  The index build
+ * runs with a smaller cache instead. */
+static const char deferred_index_cache_sql[] = "PRAGMA cache_size=-2048;";
 
 /* Upserts throughout: a run resumed from a checkpoint rewrites what it wrote
  * after the checkpoint, and must not double it. */
@@ -620,7 +625,9 @@ static int fsync_path(const char *path, int flags)
 
 int fw_store_commit(fw_store *s, char *err, size_t errn)
 {
-    if ((s->tmp_path && exec(s, deferred_index_sql, err, errn)) || exec(s, "COMMIT", err, errn)) {
+    if ((s->tmp_path && (exec(s, deferred_index_cache_sql, err, errn) ||
+                         exec(s, deferred_index_sql, err, errn))) ||
+        exec(s, "COMMIT", err, errn)) {
         fw_store_abort(s);
         return -1;
     }
