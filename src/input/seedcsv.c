@@ -120,9 +120,10 @@ int fw_parse_u64(const char *p, unsigned n, uint64_t *v)
     uint64_t x = 0;
     unsigned i = 0;
     for (; i < n && (unsigned)(p[i] - '0') <= 9; i++) {
-        if (x > (UINT64_MAX - 9) / 10)
-            return -1;
-        x = x * 10 + (uint64_t)(p[i] - '0');
+        unsigned d = (unsigned)(p[i] - '0');
+        if (x > UINT64_MAX / 10 || (x == UINT64_MAX / 10 && d > UINT64_MAX % 10))
+            return -1; /* past 2^64 - 1 */
+        x = x * 10 + d;
     }
     if (i == 0)
         return -1;

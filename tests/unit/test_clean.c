@@ -281,11 +281,13 @@ static void test_count_fast_path(void **state)
         {"123456.0", 1, 1, 123456},
         {"123456789", 0, 1, 123456789},
         {"1234567.0", 0, 1, 1234567},
-        /* fw_parse_u64's overflow guard stops short of 2^64 - 1. */
+        /* Up to 2^64 - 1 exactly. */
         {"18446744073709551609", 0, 1, 18446744073709551609u},
-        {"18446744073709551610", 0, 0, 0},
-        {"18446744073709551615", 0, 0, 0},
+        {"18446744073709551610", 0, 1, 18446744073709551610u},
+        {"18446744073709551615", 0, 1, 18446744073709551615u},
         {"18446744073709551616", 0, 0, 0},
+        {"18446744073709551620", 0, 0, 0},
+        {"99999999999999999999", 0, 0, 0},
         {"80.00", 0, 1, 80},
         {"80.", 0, 0, 0},
         {".0", 0, 0, 0},
@@ -367,7 +369,9 @@ static void test_decode_counts(void **state)
     assert_int_equal(decode_one(row_with(3, "80.5"), &f), FW_BIT(FW_R_PORT_INVALID));
     assert_int_equal(decode_one(row_with(13, "18446744073709551609"), &f), 0);
     assert_int_equal(f.bytes_recv, 18446744073709551609u);
-    assert_int_equal(decode_one(row_with(13, "18446744073709551615"), &f),
+    assert_int_equal(decode_one(row_with(13, "18446744073709551615"), &f), 0);
+    assert_int_equal(f.bytes_recv, UINT64_MAX);
+    assert_int_equal(decode_one(row_with(13, "18446744073709551616"), &f),
                      FW_BIT(FW_R_COUNTER_INVALID));
     assert_int_equal(decode_one(row_with(13, "123456789"), &f), 0);
     assert_int_equal(f.bytes_recv, 123456789);
