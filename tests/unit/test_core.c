@@ -163,7 +163,7 @@ static void test_ts_fixed_layout(void **state)
             for (int d = 1; d <= 31; d++) {
                 int h = (d * 7 + mo) % 24, mi = (d * 13 + y) % 60, sec = (d * 31 + mo) % 60;
                 int us = (y * 7919 + d * 104729 + mo) % 1000000;
-                char b[40];
+                char b[64]; /* room for any int, as -Wformat-truncation checks */
                 snprintf(b, sizeof b, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", y, mo, d, h, mi, sec,
                          us);
                 struct tm chk = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d};
