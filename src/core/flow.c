@@ -18,7 +18,8 @@ enum fw_label fw_label_from(const char *s, unsigned n)
 {
     if (n == 0)
         return FW_LABEL_NONE;
-    for (unsigned i = 1; i < FW_LABEL_COUNT; i++)
+    /* "normal" written out is the empty label's name: the same label. */
+    for (unsigned i = 0; i < FW_LABEL_COUNT; i++)
         if (strlen(label_names[i]) == n && !memcmp(label_names[i], s, n))
             return (enum fw_label)i;
     return FW_LABEL_OTHER;

@@ -461,8 +461,7 @@ static const struct {
  * byte + 5 * second byte + length) & 7, which indexes the one candidate; two
  * overlapping 8-byte compares with its name confirm it.  ~15 instructions
  * where fw_label_from's scan with strlen and memcmp took 80.  Anything else,
- * a miss included, goes to fw_label_from (which never gives FW_LABEL_NONE for
- * "normal", so neither does this: it is not a candidate).
+ * a miss included ("normal" and "other" too), goes to fw_label_from.
  */
 static inline enum fw_label parse_label(const char *p, unsigned n)
 {

@@ -689,7 +689,8 @@ static void test_decode_words(void **state)
         {"volumetric", FW_LABEL_VOLUMETRIC},
         {"flash_crowd", FW_LABEL_FLASH_CROWD},
         {"other", FW_LABEL_OTHER},
-        {"normal", FW_LABEL_OTHER}, /* not a label value, as before */
+        {"normal", FW_LABEL_NONE}, /* the empty label's name, written out */
+        {"Normal", FW_LABEL_OTHER},
         {"SYN_FLOOD", FW_LABEL_OTHER},
         {"syn_floo", FW_LABEL_OTHER},
         {"syn_floodd", FW_LABEL_OTHER},
