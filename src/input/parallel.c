@@ -262,19 +262,6 @@ fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, ui
     return p;
 }
 
-/* Keep a handed-out range's buffers for a later range, or free them if
- * enough are kept.  Called with the lock held. */
-static void recycle(fw_par *p, struct range *r)
-{
-    fw_csv_close(r->csv);
-    r->csv = NULL;
-    if (p->nspare < p->spare_cap) {
-        p->spare[p->nspare++] = (struct spare){r->buf, r->buf_cap, r->recs, r->cap};
-        r->buf = NULL;
-        r->recs = NULL;
-    }
-}
-
 static void free_range(struct range *r)
 {
     fw_csv_close(r->csv);
@@ -283,6 +270,18 @@ static void free_range(struct range *r)
     r->csv = NULL;
     r->buf = NULL;
     r->recs = NULL;
+}
+
+/* Keep a handed-out range's buffers for a later range, or free them if
+ * enough are kept.  Called with the lock held. */
+static void recycle(fw_par *p, struct range *r)
+{
+    if (p->nspare < p->spare_cap) {
+        p->spare[p->nspare++] = (struct spare){r->buf, r->buf_cap, r->recs, r->cap};
+        r->buf = NULL;
+        r->recs = NULL;
+    }
+    free_range(r);
 }
 
 /* Stop and join the workers and free every range's buffers; safe to repeat. */
@@ -359,7 +358,6 @@ int fw_par_next(fw_par *p, const fw_record **out, char *err, size_t errn)
         p->line_base += r->lines;
         pthread_mutex_lock(&p->mu);
         recycle(p, r);
-        free_range(r);
         p->cur++;
         p->pos = 0;
         pthread_cond_broadcast(&p->cv);
