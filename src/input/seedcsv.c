@@ -520,6 +520,15 @@ int fw_parse_ms_fast(const fw_csv_row *row, const fw_csv_field *f, int64_t *us)
     return ms_fast(row, f, us);
 }
 
+/* A response time as fw_parse_ms_to_us reads it: the fast path, else
+ * fw_parse_ms_to_us. */
+static inline int parse_ms(const fw_csv_row *row, const fw_csv_field *f, int64_t *us)
+{
+    if (ms_fast(row, f, us) == 0)
+        return 0;
+    return fw_parse_ms_to_us(f->p, f->n, us);
+}
+
 /* Largest packet an IP datagram can carry, and the smallest (a bare header). */
 #define PKT_MIN 20
 #define PKT_MAX 65535
@@ -655,9 +664,7 @@ fw_faults fw_seed_decode(const fw_seed_schema *s, const fw_csv_row *row, fw_flow
 
     if (F(RESPONSE_TIME_MS)->n) {
         int64_t us;
-        if ((ms_fast(row, F(RESPONSE_TIME_MS), &us) &&
-             fw_parse_ms_to_us(F(RESPONSE_TIME_MS)->p, F(RESPONSE_TIME_MS)->n, &us)) ||
-            us < 0 || us > RESPONSE_MAX_US)
+        if (parse_ms(row, F(RESPONSE_TIME_MS), &us) || us < 0 || us > RESPONSE_MAX_US)
             f |= FW_BIT(FW_R_RESPONSE_TIME_CLEARED);
         else
             out->response_us = (int32_t)us;
