@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +56,8 @@ static const char usage_text[] =
     "  --disorder SECONDS    replay with arrival shuffled by up to SECONDS (watermark test)\n"
     "  --seed N              seed of --disorder (default 1)\n"
     "  --threads N           decode a replayed file on N threads (default: the CPUs,\n"
-    "                        at most 8); results are the same\n"
+    "                        at most 8), and from 2 on, run detection and the sinks\n"
+    "                        beside cleaning on a second thread; results are the same\n"
     "  --live                process a file in arrival order, as standard input is\n"
     "  --config FILE         detection settings (INI; see --print-config)\n"
     "  --set SECTION.KEY=V   override one setting (repeatable)\n"
@@ -91,9 +93,8 @@ struct stream {
     fw_store *store;
     fw_engine e;
     uint64_t incident_events, incidents_started, hook_failures;
-    int failed;
+    _Atomic int failed;  /* set by sinks, which may run on the engine's second thread */
 
-    double push_wall;              /* when the current record entered the engine */
     double *lat;                   /* arrival-to-incident latencies, seconds */
     size_t nlat, clat;
     double last_arrival_wall;      /* live mode: for idle watermark */
@@ -165,7 +166,7 @@ static void on_incident(void *ctx, json_t *ev)
                 s->clat = s->clat ? 2 * s->clat : 64;
                 s->lat = fw_xrealloc(s->lat, s->clat * sizeof *s->lat);
             }
-            s->lat[s->nlat++] = wall_s() - s->push_wall;
+            s->lat[s->nlat++] = wall_s() - fw_engine_arrival(&s->e);
         }
     }
     char *text = json_dumps(ev, JSON_COMPACT);
@@ -314,6 +315,14 @@ static const struct rrec *replay_next(struct replay *rp, char *err, size_t errn)
         if (replay_fill(rp, err, errn))
             return NULL;
     }
+    /* The order jumps around the bucket: fetch a few records ahead (each
+     * spans two cache lines) so that the engine does not wait on memory. */
+    if (rp->at + 8 < rp->cur.len) {
+        const char *ahead = (const char *)((const struct rrec *)rp->cur.recs +
+                                           (uint32_t)rp->cur.order[rp->at + 8]);
+        __builtin_prefetch(ahead);
+        __builtin_prefetch(ahead + sizeof(struct rrec) - 1);
+    }
     return (const struct rrec *)rp->cur.recs + (uint32_t)rp->cur.order[rp->at++];
 }
 
@@ -395,6 +404,7 @@ static int durable(FILE *f)
 static int write_checkpoint(struct stream *s, uint64_t position, bool initial, char *err,
                             size_t errn)
 {
+    fw_engine_sync(&s->e); /* the sinks are written on its second thread */
     if (s->alerts && s->alerts != stdout && durable(s->alerts)) {
         snprintf(err, errn, "%s: write error: %s", s->alerts_path, strerror(errno));
         return -1;
@@ -565,12 +575,24 @@ static void live_idle(void *ctx)
     double now = wall_s();
     int64_t t = s->e.wm.max_ts_us + (int64_t)((now - s->last_arrival_wall) * FW_US_PER_S);
     s->last_arrival_wall = now;
-    s->push_wall = now;
+    fw_engine_set_arrival(&s->e, now);
     fw_engine_idle(&s->e, t);
 }
 
+static void commit_store(void *ctx, int64_t unused)
+{
+    struct stream *s = ctx;
+    char err[512];
+    if (fw_store_commit_point(s->store, err, sizeof err)) {
+        fw_err("%s", err);
+        s->failed = 1;
+    }
+}
+
 /* Without checkpoints, commit the store every --checkpoint-every seconds of
- * event time anyway, so readers see a long-running stream's results. */
+ * event time anyway, so readers see a long-running stream's results.  The
+ * commit runs where the store is written (the engine's second thread, if
+ * split), in order with the flows. */
 static void maybe_commit(struct stream *s, int64_t ts_us)
 {
     if (!s->store || s->ckpt_dir)
@@ -582,11 +604,7 @@ static void maybe_commit(struct stream *s, int64_t ts_us)
     }
     if (ts_us < s->next_commit_us)
         return;
-    char err[512];
-    if (fw_store_commit_point(s->store, err, sizeof err)) {
-        fw_err("%s", err);
-        s->failed = 1;
-    }
+    fw_engine_call(&s->e, commit_store, s, 0);
     s->next_commit_us = (fw_floor_div(ts_us, every) + 1) * every;
 }
 
@@ -743,7 +761,8 @@ int fw_cli_stream(int argc, char **argv)
         fw_record rec;
         s.last_arrival_wall = wall_s();
         while (!stop_requested && !s.failed && (rc = fw_source_next(src, &rec, err, sizeof err)) == 1) {
-            s.push_wall = s.last_arrival_wall = wall_s();
+            s.last_arrival_wall = wall_s();
+            fw_engine_set_arrival(&s.e, s.last_arrival_wall);
             fw_engine_push(&s.e, &rec);
             if (!(rec.faults & fw_quarantine_mask()))
                 maybe_commit(&s, rec.flow.ts_us);
@@ -781,6 +800,9 @@ int fw_cli_stream(int argc, char **argv)
             replay_free(&rp);
             goto out;
         }
+        /* Cleaning on this thread, aggregates and detection on another. */
+        if (s.threads > 1 && fw_engine_split(&s.e))
+            fw_warn("stream: cannot start a second thread; running on one");
         int64_t every = (int64_t)(s.ckpt_every_s * FW_US_PER_S);
         fw_faults qmask = fw_quarantine_mask();
         int64_t next_ckpt = INT64_MIN;
@@ -819,13 +841,14 @@ int fw_cli_stream(int argc, char **argv)
                 }
             }
             if (s.measure)
-                s.push_wall = wall_s();
+                fw_engine_set_arrival(&s.e, wall_s());
             if (r->faults & qmask)
                 fw_engine_note_quarantine(&s.e, r->flow.ts_us); /* counted when read */
             else
                 fw_engine_push_hashed(&s.e, &r->flow, r->faults, r->hash, r->line);
             maybe_commit(&s, r->flow.ts_us);
         }
+        fw_engine_sync(&s.e);
         if (err[0] && !s.failed) {
             fw_err("%s", err);
             s.failed = 1;
@@ -883,6 +906,7 @@ int fw_cli_stream(int argc, char **argv)
             fw_warn("hook '%s' failed %llu times", s.hook, (unsigned long long)s.hook_failures);
     }
 out:
+    fw_engine_sync(&s.e); /* nothing may write the sinks after this */
     fw_ckpt_close(&ck);
     if (s.store)
         fw_store_abort(s.store);

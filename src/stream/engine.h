@@ -36,6 +36,8 @@ typedef struct fw_engine_opts {
     const fw_config *detect;
 } fw_engine_opts;
 
+struct fw_engine_back;
+
 typedef struct fw_engine {
     fw_cleaner clean;
     fw_minutes minutes;
@@ -47,6 +49,9 @@ typedef struct fw_engine {
     int64_t lateness_us;
     int64_t next_close_us;     /* the watermark must reach this before anything can close */
     bool defer_notes;          /* see fw_engine_defer_notes */
+    struct fw_engine_back *back; /* the second thread (fw_engine_split), or NULL */
+    double arrival;            /* fw_engine_set_arrival: the caller's thread */
+    double arrival_cur;        /* fw_engine_arrival: where the sinks run */
 } fw_engine;
 
 void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks *sinks);
@@ -71,7 +76,37 @@ void fw_engine_close_until(fw_engine *e, int64_t end_us);
 void fw_engine_idle(fw_engine *e, int64_t event_time_us);
 /* End of input: close every open minute, pane and incident. */
 void fw_engine_finish(fw_engine *e);
+/* Stops the second thread, if any. */
 void fw_engine_destroy(fw_engine *e);
+
+/*
+ * Two threads for one input in event-time order (a replayed file).  After
+ * fw_engine_split, the caller's thread keeps what decides a flow's fate
+ * (cleaning, deduplication, the watermark, lateness) and a second thread
+ * runs what comes after, in the same order: the minute aggregates,
+ * detection and incidents -- and so the minute, flow and incident sinks,
+ * which from then on run on that thread.  The late and quarantine sinks stay
+ * on the caller's.  Each side sees the calls it saw on one thread, in the
+ * same order, so the results are identical.  The hand-over is a ring of
+ * 1,024 operations; the caller waits when it is full.
+ *
+ * fw_engine_sync waits until the second thread has done all it was given;
+ * until the next push the caller may then read anything (statistics, sink
+ * state).  fw_engine_finish, fw_engine_save and fw_engine_destroy sync
+ * themselves.  Returns 0, or -1 if the thread could not start (the engine
+ * stays on one thread).  Live input is not split: a flow must reach the
+ * detector at once.
+ */
+int fw_engine_split(fw_engine *e);
+void fw_engine_sync(fw_engine *e);
+/* Run fn(ctx, arg) in order with the flows pushed before and after it: on
+ * the second thread when split (a store commit between two minutes, say),
+ * at once otherwise. */
+void fw_engine_call(fw_engine *e, void (*fn)(void *ctx, int64_t arg), void *ctx, int64_t arg);
+/* Latency measurement: the wall time at which the next pushed flow
+ * arrived, and, inside a sink, that of the flow being processed there. */
+void fw_engine_set_arrival(fw_engine *e, double wall_s);
+double fw_engine_arrival(const fw_engine *e);
 
 struct fw_ckpt_writer;
 struct fw_ckpt_reader;

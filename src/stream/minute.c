@@ -143,6 +143,12 @@ static void minute_close(void *ctx, int64_t start_us, void *state)
     fw_minute *m = state;
     if (ms->emit)
         ms->emit(ms->ctx, m);
+    if (!ms->hand_over)
+        fw_minute_free(m);
+}
+
+void fw_minute_free(fw_minute *m)
+{
     size_t it = 0;
     fw_minute_dst *d;
     while ((d = fw_amap_next(&m->dst, &it, NULL)))

@@ -107,7 +107,11 @@ typedef struct fw_minutes {
     fw_minute_emit_fn emit;
     void *ctx;
     bool per_source; /* keep per-source rows (memory grows with sources) */
+    bool hand_over;  /* emit takes the minute: it frees it with fw_minute_free */
 } fw_minutes;
+
+/* Free a minute handed over by emit (fw_minutes.hand_over). */
+void fw_minute_free(fw_minute *m);
 
 void fw_minutes_init(fw_minutes *m, bool per_source, fw_minute_emit_fn emit, void *ctx);
 /* Flush (emitting every open minute) and free. */

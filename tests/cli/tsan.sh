@@ -2,7 +2,8 @@
 # ThreadSanitizer over the parallel decoding: batch and stream on 2 and 4
 # threads, on a generated file large enough for several ranges, must report
 # no data race (halt_on_error makes a race fail the run); and batch's
-# two-stage aggregation, on a file with a minute of 80k rows cut into slices.  FW names a binary
+# two-stage aggregation, on a file with a minute of 80k rows cut into slices;
+# and a stream replay split over two threads with every sink.  FW names a binary
 # built with -fsanitize=thread (make tsan builds build-tsan/floodwatch).
 set -uo pipefail
 FW=${FW:?FW must name a ThreadSanitizer build}
@@ -26,6 +27,19 @@ for t in 2 3; do
         pass=$((pass + 1)); echo "ok   tsan_two_stage_$t"
     else
         fail=$((fail + 1)); echo "FAIL tsan_two_stage_$t"; grep -A20 "ThreadSanitizer" "$tmp/err" | head -30
+    fi
+done
+# A replay split over two threads, with every sink the second thread writes:
+# the store (commits every 5 s of event time, or checkpoints), alerts, a hook.
+for mode in commit checkpoint; do
+    extra=(--checkpoint-every 5)
+    [ $mode = checkpoint ] && extra+=(--checkpoint "$tmp/ck")
+    if "$FW" stream -q --input "$tmp/t.csv" --threads 2 --db "$tmp/s$mode.db" --alerts "$tmp/a.jsonl" \
+           --late "$tmp/late.jsonl" --hook 'cat > /dev/null' "${extra[@]}" 2>"$tmp/err" &&
+       [ -s "$tmp/a.jsonl" ]; then
+        pass=$((pass + 1)); echo "ok   tsan_stream_split_$mode"
+    else
+        fail=$((fail + 1)); echo "FAIL tsan_stream_split_$mode"; grep -A20 "ThreadSanitizer" "$tmp/err" | head -30
     fi
 done
 echo "tsan: $pass passed, $fail failed"

@@ -12,6 +12,7 @@
 
 #include "core/ckpt.h"
 #include "core/ts.h"
+#include "detect/config.h"
 #include "stream/engine.h"
 #include "stream/tumbler.h"
 
@@ -280,6 +281,104 @@ static void test_minute_ports_cap_and_checkpoint(void **state)
     rmdir(dir);
 }
 
+/* ---- the engine on two threads (fw_engine_split) ------------------------ */
+
+struct split_seen {
+    char log[1 << 16]; /* minutes, incident events and calls, in order */
+    size_t len;
+    int incidents;
+    double arrival_sum; /* fw_engine_arrival at each incident event */
+    fw_engine *e;
+};
+
+static void split_log(struct split_seen *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(s->log + s->len, sizeof s->log - s->len, fmt, ap);
+    va_end(ap);
+    assert_true(n > 0 && (size_t)n < sizeof s->log - s->len);
+    s->len += (size_t)n;
+}
+
+static void split_minute(void *ctx, const fw_minute *m)
+{
+    split_log(ctx, "minute %lld events %llu syn %llu dup %llu srcs %llu\n",
+              (long long)(m->start_us / S), (unsigned long long)m->global.events,
+              (unsigned long long)m->global.syn_only, (unsigned long long)m->quality.duplicates,
+              (unsigned long long)fw_minute_sources(m));
+}
+
+static void split_incident(void *ctx, json_t *ev)
+{
+    struct split_seen *s = ctx;
+    char *text = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+    split_log(s, "incident %s\n", text);
+    free(text);
+    s->incidents++;
+    s->arrival_sum += fw_engine_arrival(s->e);
+}
+
+static void split_call(void *ctx, int64_t arg)
+{
+    split_log(ctx, "call %lld\n", (long long)arg);
+}
+
+/* Six minutes of traffic in time order with a SYN flood in minutes 2-3,
+ * duplicates, and stragglers older than the allowed lateness. */
+static void run_split(bool split, struct split_seen *seen, fw_clean_stats *st)
+{
+    fw_config cfg;
+    fw_config_defaults(&cfg);
+    fw_engine e;
+    fw_engine_opts o = {.out_of_order_us = (int64_t)(cfg.out_of_order_s * S), .detect = &cfg};
+    fw_engine_sinks sinks = {.minute = split_minute, .incident = split_incident, .ctx = seen};
+    fw_engine_init(&e, &o, &sinks);
+    seen->e = &e;
+    if (split)
+        assert_int_equal(fw_engine_split(&e), 0);
+    char raw[64];
+    int k = 0;
+    for (int64_t t = 0; t < 360 * S; t += 20000, k++) {
+        bool flood = t >= 130 * S && t < 200 * S;
+        snprintf(raw, sizeof raw, "r%d", k);
+        fw_record r = rec_at(t, flood ? 5000 + k % 3000 : 100 + k % 50, flood ? 7 : 3 + k % 9,
+                             flood ? FW_TCP_SYN : FW_TCP_ACK, raw);
+        if (flood)
+            r.flow.pkts_sent = 40;
+        fw_engine_set_arrival(&e, (double)k);
+        fw_engine_push(&e, &r);
+        if (k % 97 == 0)
+            fw_engine_push(&e, &r); /* a duplicate */
+        if (k % 1013 == 0 && t > 150 * S) {
+            r = rec_at(t - 150 * S, 1, 2, FW_TCP_ACK, "straggler");
+            r.raw = raw; /* distinct text: not a duplicate */
+            snprintf(raw, sizeof raw, "late%d", k);
+            fw_engine_push(&e, &r);
+        }
+        if (k % 2000 == 0)
+            fw_engine_call(&e, split_call, seen, k);
+    }
+    fw_engine_finish(&e);
+    split_log(seen, "end\n");
+    *st = e.clean.st;
+    fw_engine_destroy(&e);
+}
+
+static void test_engine_split_same(void **state)
+{
+    static struct split_seen one, two;
+    fw_clean_stats st1, st2;
+    run_split(false, &one, &st1);
+    run_split(true, &two, &st2);
+    assert_true(one.incidents > 0); /* the flood was found */
+    assert_true(st1.late > 0 && st1.duplicates > 0);
+    assert_memory_equal(&st1, &st2, sizeof st1);
+    assert_int_equal(one.len, two.len);
+    assert_string_equal(one.log, two.log); /* same minutes, incidents, calls, same order */
+    assert_true(one.arrival_sum == two.arrival_sum); /* each incident names its flow */
+}
+
 static void test_engine_stream_counts_late(void **state)
 {
     struct minutes_seen seen = {0};
@@ -300,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_watermark),
         cmocka_unit_test(test_engine_batch_holds_watermark),
         cmocka_unit_test(test_engine_stream_counts_late),
+        cmocka_unit_test(test_engine_split_same),
         cmocka_unit_test(test_minute_ports_exact),
         cmocka_unit_test(test_minute_ports_cap_and_checkpoint),
     };
