@@ -62,6 +62,37 @@ static void test_spill_in_memory(void **state) { check_spill(64u << 20, false); 
 /* A 16 KiB budget forces dozens of pieces per bucket. */
 static void test_spill_to_disk(void **state) { check_spill(16u << 10, true); }
 
+/* More buckets than one write takes (256 pieces): every piece of every
+ * spill lands where its chain says, contents intact. */
+static void test_spill_many_buckets(void **state)
+{
+    const int nb = 700, per = 30;
+    fw_spill *s = fw_spill_new(MIN, sizeof(struct rec), 64u << 10);
+    char err[256];
+    for (int k = 0; k < per; k++)
+        for (int b = 0; b < nb; b++) {
+            int m = (b * 389) % nb; /* buckets visited out of order */
+            struct rec r = {.ts = m * MIN + k * S, .seq = (uint64_t)(k * nb + m)};
+            memset(r.pad, (int)(r.seq % 251), sizeof r.pad);
+            assert_int_equal(fw_spill_add(s, r.ts, &r, err, sizeof err), 0);
+        }
+    assert_int_equal(fw_spill_buckets(s), nb);
+    assert_true(fw_spill_disk_bytes(s) > (uint64_t)nb * per * sizeof(struct rec) / 2);
+    struct rec out[30];
+    for (int b = 0; b < nb; b++) {
+        assert_int_equal(fw_spill_bucket_len(s, (size_t)b), per);
+        assert_int_equal(fw_spill_read(s, (size_t)b, out, err, sizeof err), 0);
+        fw_spill_release(s, (size_t)b);
+        for (int k = 0; k < per; k++) {
+            assert_int_equal(out[k].ts, b * MIN + k * S);
+            assert_int_equal(out[k].seq, (uint64_t)(k * nb + b));
+            for (size_t i = 0; i < sizeof out[k].pad; i++)
+                assert_int_equal((unsigned char)out[k].pad[i], out[k].seq % 251);
+        }
+    }
+    fw_spill_free(s);
+}
+
 /* ---- the pipeline ------------------------------------------------------- */
 
 struct out {
@@ -337,6 +368,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_spill_in_memory),
         cmocka_unit_test(test_spill_to_disk),
+        cmocka_unit_test(test_spill_many_buckets),
         cmocka_unit_test(test_bounded_identical_for_any_threads),
         cmocka_unit_test(test_two_stage_same_as_one_pass),
     };
