@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "core/flow.h"
 #include "store/store.h"
 
 static char dir[64];
@@ -207,6 +208,64 @@ static void test_resume_recreates_missing_run(void **state)
     fw_store_abort(s);
 }
 
+/* Rows are written in batches of 32: counts off a batch's edge (32, 33,
+ * 70), binary raw text, NULLs and reals all arrive exactly, a commit point
+ * writes what is held, and an aborted store leaves nothing. */
+static void test_batched_rows_exact(void **state)
+{
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/b.db", dir);
+    fw_store *s = fw_store_open_run(path, "stream", "in.csv", "{}", true, 0, err, sizeof err);
+    assert_non_null(s);
+    for (int i = 0; i < 33; i++) {
+        char raw[8] = {'r', (char)('0' + i % 10), (char)0xff, ',', 'x', '\n', (char)('A' + i % 26), '!'};
+        assert_int_equal(fw_store_quarantine(s, (uint64_t)(100 + i), FW_BIT(FW_R_SRC_IP_INVALID),
+                                             raw, sizeof raw), 0);
+    }
+    assert_int_equal(fw_store_commit_point(s, err, sizeof err), 0);
+    /* Another process sees all 33 (one full batch and one row held). */
+    assert_int_equal(query_int(path, "SELECT count(*) FROM quarantine"), 33);
+    assert_int_equal(query_int(path, "SELECT length(raw) FROM quarantine WHERE line=132"), 8);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM quarantine WHERE line=132 AND "
+                                     "hex(raw)='7232FF2C780A4721'"), 1);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM quarantine WHERE reasons='src_ip_invalid'"),
+                     33);
+    for (int i = 0; i < 70; i++) {
+        fw_flow f;
+        memset(&f, 0, sizeof f);
+        f.ts_us = 1000000 * (int64_t)i;
+        fw_addr_set_v4(&f.src, 0x0a000001u + (uint32_t)i);
+        fw_addr_set_v4(&f.dst, 0xc0a80001u);
+        f.proto = FW_PROTO_TCP;
+        f.bytes_sent = 1000 + (uint64_t)i;
+        f.response_us = i % 2 ? -1 : 1500 * i;
+        f.ttl = (uint8_t)(i % 3 ? 64 : 0);
+        if (i % 5)
+            memcpy(f.country, "DE", 2);
+        f.is_attack = (uint8_t)(i % 3);
+        assert_int_equal(fw_store_flow(s, &f), 0);
+    }
+    assert_int_equal(fw_store_commit(s, err, sizeof err), 0);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM flows"), 70);
+    assert_int_equal(query_int(path, "SELECT sum(bytes_sent) FROM flows"), 70 * 1000 + 69 * 70 / 2);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM flows WHERE response_ms IS NULL"), 35);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM flows WHERE typeof(response_ms)='real'"), 35);
+    assert_int_equal(query_int(path, "SELECT CAST(response_ms * 10 AS INTEGER) FROM flows "
+                                     "WHERE ts_us=68000000"), 1020);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM flows WHERE ttl IS NULL"), 24);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM flows WHERE country='DE'"), 56);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM flows WHERE is_attack IS NULL"), 23);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM flows WHERE src='10.0.0.70'"), 1);
+
+    /* Rows held when a store is aborted are not written. */
+    s = fw_store_open_run(path, "stream", "in2.csv", "{}", true, 0, err, sizeof err);
+    assert_non_null(s);
+    for (int i = 0; i < 40; i++)
+        assert_int_equal(fw_store_quarantine(s, (uint64_t)i, FW_BIT(FW_R_SRC_IP_INVALID), "z", 1), 0);
+    fw_store_abort(s);
+    assert_int_equal(query_int(path, "SELECT count(*) FROM quarantine"), 33);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +273,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuses_foreign_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upgrades_version_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_recreates_missing_run, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batched_rows_exact, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
