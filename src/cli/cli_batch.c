@@ -8,6 +8,7 @@
  */
 #include <getopt.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,9 +55,13 @@ struct batch {
     fw_store *store;
     fw_summary summary;
     bool store_flows;
-    int failed; /* a store write failed */
+    _Atomic int failed; /* a store write failed */
     fw_detector *detector; /* NULL with --no-detect */
     json_t *episodes;      /* the end event of every incident */
+    /* Detection runs beside the store (fw_bounded_sinks.flows_beside): its
+     * incident events wait here, in order, for the store's side. */
+    pthread_mutex_t inc_mu;
+    json_t *inc_pending;
 };
 
 static void on_quarantine(void *ctx, uint64_t line, fw_faults reasons, const char *raw, size_t n)
@@ -73,11 +78,32 @@ static void on_flows(void *ctx, const fw_flow *const *fl, size_t n)
     for (size_t i = 0; i < n; i++) {
         const fw_flow *f = fl[i];
         fw_summary_flow(&b->summary, f);
-        if (b->detector)
-            fw_detector_feed(b->detector, f);
         if (b->store_flows && b->store && fw_store_flow(b->store, f))
             b->failed = 1;
     }
+}
+
+/* The same flows, beside on_flows and on_minute: detection. */
+static void on_flows_beside(void *ctx, const fw_flow *const *fl, size_t n)
+{
+    struct batch *b = ctx;
+    for (size_t i = 0; i < n; i++)
+        fw_detector_feed(b->detector, fl[i]);
+}
+
+/* Write the incident events detection has produced so far, in order. */
+static void store_incidents(struct batch *b)
+{
+    pthread_mutex_lock(&b->inc_mu);
+    json_t *evs = b->inc_pending;
+    b->inc_pending = json_array();
+    pthread_mutex_unlock(&b->inc_mu);
+    size_t i;
+    json_t *ev;
+    json_array_foreach(evs, i, ev)
+        if (b->store && fw_store_incident(b->store, ev))
+            b->failed = 1;
+    json_decref(evs);
 }
 
 static void on_minute(void *ctx, const fw_minute *m)
@@ -86,13 +112,18 @@ static void on_minute(void *ctx, const fw_minute *m)
     fw_summary_minute_add(&b->summary, m);
     if (b->store && fw_store_minute(b->store, m))
         b->failed = 1;
+    store_incidents(b);
 }
 
 static void on_incident(void *ctx, json_t *ev)
 {
     struct batch *b = ctx;
-    if (b->store && fw_store_incident(b->store, ev))
-        b->failed = 1;
+    if (b->store) {
+        /* A copy: the store's side must share no object with this one. */
+        pthread_mutex_lock(&b->inc_mu);
+        json_array_append_new(b->inc_pending, json_deep_copy(ev));
+        pthread_mutex_unlock(&b->inc_mu);
+    }
     if (!strcmp(json_string_value(json_object_get(ev, "event")), "end"))
         json_array_append(b->episodes, ev);
 }
@@ -198,7 +229,9 @@ int fw_cli_batch(int argc, char **argv)
         return 1;
     }
 
-    struct batch b = {.store_flows = store_flows, .episodes = json_array()};
+    struct batch b = {.store_flows = store_flows, .episodes = json_array(),
+                      .inc_pending = json_array()};
+    pthread_mutex_init(&b.inc_mu, NULL);
     fw_summary_init(&b.summary);
     fw_incidents *incidents = NULL;
     if (detecting) {
@@ -216,7 +249,8 @@ int fw_cli_batch(int argc, char **argv)
         }
     }
     fw_bounded_sinks sinks = {.quarantine = on_quarantine, .flows = on_flows,
-                              .minute = on_minute, .ctx = &b};
+                              .minute = on_minute,
+                              .flows_beside = b.detector ? on_flows_beside : NULL, .ctx = &b};
     fw_bounded *bd = fw_bounded_new(true, FW_BATCH_SPILL_BUDGET, &sinks);
     fw_bounded_set_split(bd, two_stage ? FW_BOUNDED_SPLIT_MIN : 0);
 
@@ -251,6 +285,7 @@ int fw_cli_batch(int argc, char **argv)
     } else {
         if (b.detector)
             fw_detector_flush(b.detector, INT64_MAX / 2);
+        store_incidents(&b);
         if (b.failed) {
             fw_err("%s: cannot write: %s", db_path, fw_store_errmsg(b.store));
             status = 1;
@@ -325,6 +360,8 @@ int fw_cli_batch(int argc, char **argv)
     fw_incidents_free(incidents);
     fw_summary_destroy(&b.summary);
     json_decref(b.episodes);
+    json_decref(b.inc_pending);
+    pthread_mutex_destroy(&b.inc_mu);
     fw_source_close(src);
     return status;
 }

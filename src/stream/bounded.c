@@ -42,9 +42,23 @@ struct part {
     size_t begin, end;
 };
 
+/* A minute on its way to the sinks when they run on a thread of their own
+ * (see run_lane): its records and its accepted flows, in order (taken
+ * from the worker, which gets the job's old buffers in exchange), and the
+ * closed minute, handed over. */
+struct job {
+    fw_spill_sorted records;      /* what the flows point into */
+    struct acc acc[1 + SPLIT_MAX]; /* the owner's flows, then each slice's */
+    unsigned nacc;
+    fw_minute *minute;            /* NULL if the minute had nothing to emit */
+    unsigned pending;             /* lanes that have not run on it yet */
+    struct job *next;
+};
+
 struct worker {
     fw_bounded *b;
     pthread_t tid;
+    struct job *job;            /* sink thread: the job being filled */
     fw_engine e;
     fw_spill_sorted minute;     /* the minute being prepared, in time order */
     struct acc acc;             /* its accepted flows (of its first slice if split) */
@@ -74,6 +88,16 @@ struct fw_bounded {
     size_t qhead, qlen, qcap;
     int failed;
     char err[512];
+    /* The sinks off the turn (2 threads and more; see run_lane). */
+    bool jobs_on;
+    unsigned lanes;             /* 1, or 2 with a flows_beside sink */
+    pthread_mutex_t jmu;
+    pthread_cond_t job_cv;      /* jobs were freed */
+    struct job *jobs;           /* all of them, to free */
+    struct job *free_jobs;
+    struct job *qfirst, *qlast; /* queued, oldest first, until every lane ran on it */
+    struct job *cursor[2];      /* each lane's next job */
+    bool busy[2];               /* a thread is running that lane */
 };
 
 fw_bounded *fw_bounded_new(bool per_source, size_t budget, const fw_bounded_sinks *sinks)
@@ -128,8 +152,141 @@ static void on_part_flow(void *ctx, const fw_flow *f) { acc_push(&((struct part 
 static void on_minute(void *ctx, const fw_minute *m)
 {
     struct worker *w = ctx;
+    if (w->b->jobs_on) {
+        /* Handed over (the engine's minutes do not free it): run_lane
+         * emits and frees it.  Outside a job only on the way out
+         * of a failed run. */
+        if (w->job)
+            w->job->minute = (fw_minute *)m;
+        else
+            fw_minute_free((fw_minute *)m);
+        return;
+    }
     if (w->b->sinks.minute)
         w->b->sinks.minute(w->b->sinks.ctx, m);
+}
+
+/* ---- the sinks, off the turn ---------------------------------------------
+ *
+ * With two threads or more, the sinks (summary, store, detector) would be a
+ * serial section inside pass 2: a worker runs them in its turn while the
+ * next minute's owner waits.  Instead each worker puts its minute's flows
+ * in a job before its turn, and in its turn only closes the minute into the
+ * job and queues it.  Outside the turn, whichever worker finds a lane free
+ * runs that lane's sinks on the queued jobs, in queue order (minute order),
+ * while the others go on aggregating.  Lane 0 is the flows and minute
+ * sinks, lane 1 the flows_beside sink: the two run at the same time on
+ * different threads, each seeing every minute in order.  Nothing is copied:
+ * the worker swaps its minute's buffers with a free job's, and a job goes
+ * back to the pool when every lane has run on it.  The pool holds two jobs
+ * more than there are workers; a worker that finds none free runs a lane
+ * itself, or waits for whoever does. */
+
+static void run_job(fw_bounded *b, unsigned lane, struct job *j)
+{
+    void (*flows)(void *, const fw_flow *const *, size_t) =
+        lane ? b->sinks.flows_beside : b->sinks.flows;
+    for (unsigned k = 0; k < j->nacc; k++)
+        if (j->acc[k].n && flows)
+            flows(b->sinks.ctx, j->acc[k].f, j->acc[k].n);
+    if (!lane && j->minute && b->sinks.minute)
+        b->sinks.minute(b->sinks.ctx, j->minute);
+}
+
+/* Run lane `lane` on the queued jobs unless another thread is at it. */
+static void run_lane(fw_bounded *b, unsigned lane)
+{
+    pthread_mutex_lock(&b->jmu);
+    if (b->busy[lane]) {
+        pthread_mutex_unlock(&b->jmu);
+        return;
+    }
+    b->busy[lane] = true;
+    struct job *j;
+    while ((j = b->cursor[lane])) {
+        pthread_mutex_unlock(&b->jmu);
+        run_job(b, lane, j);
+        pthread_mutex_lock(&b->jmu);
+        b->cursor[lane] = j->next;
+        if (--j->pending == 0) {
+            /* The last lane to run on a job runs on the oldest one. */
+            b->qfirst = j->next;
+            if (!b->qfirst)
+                b->qlast = NULL;
+            if (j->minute)
+                fw_minute_free(j->minute);
+            j->minute = NULL;
+            j->next = b->free_jobs;
+            b->free_jobs = j;
+            pthread_cond_broadcast(&b->job_cv);
+        }
+    }
+    b->busy[lane] = false;
+    pthread_mutex_unlock(&b->jmu);
+}
+
+static void run_lanes(fw_bounded *b)
+{
+    for (unsigned l = 0; l < b->lanes; l++)
+        run_lane(b, l);
+}
+
+static struct job *job_take(fw_bounded *b)
+{
+    pthread_mutex_lock(&b->jmu);
+    while (!b->free_jobs) {
+        unsigned l = 0;
+        while (l < b->lanes && b->busy[l])
+            l++;
+        if (l < b->lanes) {
+            pthread_mutex_unlock(&b->jmu);
+            run_lane(b, l);
+            pthread_mutex_lock(&b->jmu);
+        } else {
+            pthread_cond_wait(&b->job_cv, &b->jmu);
+        }
+    }
+    struct job *j = b->free_jobs;
+    b->free_jobs = j->next;
+    pthread_mutex_unlock(&b->jmu);
+    j->minute = NULL;
+    return j;
+}
+
+static void swap_acc(struct acc *a, struct acc *b)
+{
+    struct acc t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* The worker's prepared minute goes into job j; the worker keeps j's spare
+ * buffers for its next minute. */
+static void job_fill(struct job *j, struct worker *w)
+{
+    fw_spill_sorted t = j->records;
+    j->records = w->minute;
+    w->minute = t;
+    swap_acc(&j->acc[0], &w->acc);
+    for (unsigned k = 0; k < w->nparts; k++)
+        swap_acc(&j->acc[1 + k], &w->parts[k].acc);
+    j->nacc = 1 + w->nparts;
+}
+
+static void job_queue(fw_bounded *b, struct job *j)
+{
+    j->next = NULL;
+    j->pending = b->lanes;
+    pthread_mutex_lock(&b->jmu);
+    if (b->qlast)
+        b->qlast->next = j;
+    else
+        b->qfirst = j;
+    b->qlast = j;
+    for (unsigned l = 0; l < b->lanes; l++)
+        if (!b->cursor[l])
+            b->cursor[l] = j;
+    pthread_mutex_unlock(&b->jmu);
 }
 
 /* Positions [begin, end) of an ordered minute into engine e. */
@@ -274,6 +431,10 @@ static void *work(void *arg)
         pthread_mutex_unlock(&b->mu);
         err[0] = 0;
         int rc = prepare(w, i, err, sizeof err);
+        if (!rc && b->jobs_on) {
+            w->job = job_take(b);
+            job_fill(w->job, w);
+        }
         pthread_mutex_lock(&b->mu);
         while (b->turn != i && !b->failed)
             if (!help(b))
@@ -285,22 +446,44 @@ static void *work(void *arg)
         if (b->failed) {
             pthread_cond_broadcast(&b->turn_cv);
             pthread_mutex_unlock(&b->mu);
+            if (w->job) {
+                /* Back to the pool, unsent. */
+                pthread_mutex_lock(&b->jmu);
+                w->job->next = b->free_jobs;
+                b->free_jobs = w->job;
+                pthread_cond_broadcast(&b->job_cv);
+                pthread_mutex_unlock(&b->jmu);
+                w->job = NULL;
+            }
             break;
         }
         pthread_mutex_unlock(&b->mu);
-        /* Our turn: nobody else touches the sinks until turn moves on. */
-        if (b->sinks.flows) {
-            if (w->acc.n)
-                b->sinks.flows(b->sinks.ctx, w->acc.f, w->acc.n);
-            for (unsigned j = 0; j < w->nparts; j++)
-                if (w->parts[j].acc.n)
-                    b->sinks.flows(b->sinks.ctx, w->parts[j].acc.f, w->parts[j].acc.n);
+        if (b->jobs_on) {
+            /* Our turn: close the minute into the job and queue it. */
+            fw_engine_close_until(&w->e, fw_spill_bucket_start(b->spill, i) + MINUTE_US);
+            job_queue(b, w->job);
+            w->job = NULL;
+        } else {
+            /* Our turn: nobody else touches the sinks until turn moves on. */
+            void (*lane_flows[2])(void *, const fw_flow *const *, size_t) = {
+                b->sinks.flows, b->sinks.flows_beside};
+            for (unsigned l = 0; l < 2; l++) {
+                if (!lane_flows[l])
+                    continue;
+                if (w->acc.n)
+                    lane_flows[l](b->sinks.ctx, w->acc.f, w->acc.n);
+                for (unsigned j = 0; j < w->nparts; j++)
+                    if (w->parts[j].acc.n)
+                        lane_flows[l](b->sinks.ctx, w->parts[j].acc.f, w->parts[j].acc.n);
+            }
+            fw_engine_close_until(&w->e, fw_spill_bucket_start(b->spill, i) + MINUTE_US);
         }
-        fw_engine_close_until(&w->e, fw_spill_bucket_start(b->spill, i) + MINUTE_US);
         pthread_mutex_lock(&b->mu);
         b->turn++;
         pthread_cond_broadcast(&b->turn_cv);
         pthread_mutex_unlock(&b->mu);
+        if (b->jobs_on)
+            run_lanes(b);
     }
     return NULL;
 }
@@ -332,10 +515,23 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->turn_cv, NULL);
     unsigned started = 0;
+    pthread_mutex_init(&b->jmu, NULL);
+    pthread_cond_init(&b->job_cv, NULL);
+    if (nthreads > 1) {
+        unsigned njobs = nthreads + 2;
+        b->jobs = fw_xcalloc(njobs, sizeof *b->jobs);
+        for (unsigned k = 0; k < njobs; k++) {
+            b->jobs[k].next = b->free_jobs;
+            b->free_jobs = &b->jobs[k];
+        }
+        b->jobs_on = true;
+        b->lanes = b->sinks.flows_beside ? 2 : 1;
+    }
     for (unsigned t = 0; t < nthreads; t++) {
         ws[t].b = b;
         fw_engine_sinks sinks = {.flow = on_flow, .minute = on_minute, .ctx = &ws[t]};
         fw_engine_init(&ws[t].e, &b->eo, &sinks);
+        ws[t].e.minutes.hand_over = b->jobs_on;
     }
     for (unsigned t = 1; t < nthreads; t++) {
         if (pthread_create(&ws[t].tid, NULL, work, &ws[t])) {
@@ -347,6 +543,8 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
     work(&ws[0]);
     for (unsigned t = 1; t <= started; t++)
         pthread_join(ws[t].tid, NULL);
+    if (b->jobs_on)
+        run_lanes(b); /* what the workers left queued */
     b->st = b->clean.st;
     for (unsigned t = 0; t < nthreads; t++) {
         for (unsigned j = 0; j <= ws[t].nparts_made; j++) {
@@ -367,6 +565,17 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
     free(ws);
     free(b->queue);
     b->queue = NULL;
+    if (b->jobs) {
+        for (unsigned k = 0; k < nthreads + 2; k++) {
+            fw_spill_sorted_free(&b->jobs[k].records);
+            for (unsigned a = 0; a <= SPLIT_MAX; a++)
+                free(b->jobs[k].acc[a].f);
+        }
+        free(b->jobs);
+        b->jobs = NULL;
+    }
+    pthread_cond_destroy(&b->job_cv);
+    pthread_mutex_destroy(&b->jmu);
     pthread_cond_destroy(&b->turn_cv);
     pthread_mutex_destroy(&b->mu);
     if (b->failed) {

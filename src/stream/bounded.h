@@ -13,10 +13,12 @@
  * its turn.  A large minute is cut into slices at changes of event time,
  * which other threads aggregate apart (two-stage aggregation, see
  * fw_bounded_set_split), and the owner merges them (fw_minute_merge) and
- * passes their flows on in order.  Minutes go to the sinks in turn: minutes are handed to the sinks strictly in time order, one at a
- * time, so the sinks (detector, store, summary) need no locking and see
- * exactly the sequence a single thread would give.  Results are identical
- * for any number of threads.
+ * passes their flows on in order.  Minutes are handed to the sinks strictly
+ * in time order, one at a time, so the sinks (detector, store, summary)
+ * need no locking and see exactly the sequence a single thread would give;
+ * on two threads or more they run off the workers' turns, and the
+ * flows_beside sink beside the others (see bounded.c).  Results are
+ * identical for any number of threads.
  *
  * Memory: the spill's budget during pass 1; then, per thread, one minute's
  * records (112 bytes each) and aggregates.
@@ -36,10 +38,14 @@ typedef struct fw_bounded fw_bounded;
 
 typedef struct fw_bounded_sinks {
     fw_quarantine_fn quarantine; /* pass 1, on the calling thread */
-    /* Pass 2, in minute order, serialised: one minute's accepted flows in
-     * event-time order, then the closed minute. */
+    /* Pass 2, in minute order: one minute's accepted flows in event-time
+     * order (in one call or several), then the closed minute. */
     void (*flows)(void *ctx, const fw_flow *const *f, size_t n);
     fw_minute_emit_fn minute;
+    /* Pass 2 as well, the same flows in the same order, but beside the two
+     * above: on two threads or more it may run at the same time as they do,
+     * on another thread (it must not share their state).  NULL for none. */
+    void (*flows_beside)(void *ctx, const fw_flow *const *f, size_t n);
     void *ctx;
 } fw_bounded_sinks;
 
