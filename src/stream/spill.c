@@ -9,13 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/ts.h"
 #include "stream/spill.h"
 
+#define STAGE_BYTES (1u << 20)
 #define FIRST_BUF 4096
 
 struct piece_head {
@@ -43,6 +43,8 @@ struct fw_spill {
     int fd;              /* -1 until the first spill */
     char path[4096];     /* for messages; already unlinked */
     int64_t file_end;
+    char *stage;
+    size_t staged;
 };
 
 fw_spill *fw_spill_new(int64_t bucket_us, size_t rec_size, size_t budget)
@@ -84,11 +86,10 @@ static struct bucket *find_bucket(fw_spill *s, int64_t idx)
     return &s->b[lo];
 }
 
-/* Write iov[0..n) at the end of the file, whole. */
-static int writev_all(fw_spill *s, struct iovec *iov, int n, char *err, size_t errn)
+static int write_all(fw_spill *s, const char *p, size_t n, char *err, size_t errn)
 {
     while (n) {
-        ssize_t w = writev(s->fd, iov, n);
+        ssize_t w = write(s->fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -96,17 +97,31 @@ static int writev_all(fw_spill *s, struct iovec *iov, int n, char *err, size_t e
                      (long long)s->file_end, w < 0 ? strerror(errno) : "no space");
             return -1;
         }
+        p += w;
+        n -= (size_t)w;
         s->file_end += w;
-        while (n && (size_t)w >= iov->iov_len) {
-            w -= (ssize_t)iov->iov_len;
-            iov++;
-            n--;
-        }
-        if (n) {
-            iov->iov_base = (char *)iov->iov_base + w;
-            iov->iov_len -= (size_t)w;
-        }
     }
+    return 0;
+}
+
+static int stage_flush(fw_spill *s, char *err, size_t errn)
+{
+    int rc = s->staged ? write_all(s, s->stage, s->staged, err, errn) : 0;
+    s->staged = 0;
+    return rc;
+}
+
+/* Append bytes at the logical end of the file (staged, then written). */
+static int stage_put(fw_spill *s, const void *p, size_t n, char *err, size_t errn)
+{
+    if (s->staged + n > STAGE_BYTES) {
+        if (stage_flush(s, err, errn))
+            return -1;
+        if (n > STAGE_BYTES)
+            return write_all(s, p, n, err, errn);
+    }
+    memcpy(s->stage + s->staged, p, n);
+    s->staged += n;
     return 0;
 }
 
@@ -120,43 +135,28 @@ static int open_file(fw_spill *s, char *err, size_t errn)
         return -1;
     }
     unlink(s->path);
+    s->stage = fw_xmalloc(STAGE_BYTES);
     return 0;
 }
 
-/* Write every bucket's buffer as a piece, straight from the buffers (one
- * writev per WRITE_PIECES pieces).  The buffers stay allocated (their sizes
- * settle at the budget's share of each bucket, so refilling them costs no
- * allocation and no page faults); release frees them too. */
-#define WRITE_PIECES 256
+/* Write every bucket's buffer as a piece.  The buffers stay allocated
+ * (their sizes settle at the budget's share of each bucket, so refilling
+ * them costs no allocation and no page faults); release frees them too. */
 static int spill_all(fw_spill *s, bool release, char *err, size_t errn)
 {
     if (s->fd < 0 && open_file(s, err, errn))
         return -1;
-    struct piece_head head[WRITE_PIECES];
-    struct iovec iov[2 * WRITE_PIECES];
-    int n = 0;
-    int64_t off = s->file_end;
     for (size_t i = 0; i < s->nb; i++) {
         struct bucket *b = &s->b[i];
-        if (!b->len)
-            continue;
-        head[n] = (struct piece_head){b->last_off, b->last_len};
-        iov[2 * n] = (struct iovec){&head[n], sizeof head[n]};
-        iov[2 * n + 1] = (struct iovec){b->buf, b->len};
-        b->last_off = off;
-        b->last_len = b->len;
-        off += (int64_t)(sizeof head[n] + b->len);
-        if (++n == WRITE_PIECES) {
-            if (writev_all(s, iov, 2 * n, err, errn))
+        if (b->len) {
+            int64_t off = s->file_end + (int64_t)s->staged;
+            struct piece_head h = {b->last_off, b->last_len};
+            if (stage_put(s, &h, sizeof h, err, errn) || stage_put(s, b->buf, b->len, err, errn))
                 return -1;
-            n = 0;
+            b->last_off = off;
+            b->last_len = b->len;
+            b->len = 0;
         }
-    }
-    if (n && writev_all(s, iov, 2 * n, err, errn))
-        return -1;
-    for (size_t i = 0; i < s->nb; i++) {
-        struct bucket *b = &s->b[i];
-        b->len = 0;
         if (release) {
             free(b->buf);
             b->buf = NULL;
@@ -165,7 +165,7 @@ static int spill_all(fw_spill *s, bool release, char *err, size_t errn)
     }
     if (release)
         s->held = 0;
-    return 0;
+    return stage_flush(s, err, errn);
 }
 
 void *fw_spill_reserve(fw_spill *s, int64_t ts_us, char *err, size_t errn)
@@ -214,7 +214,7 @@ size_t fw_spill_buckets(const fw_spill *s) { return s->nb; }
 int64_t fw_spill_bucket_start(const fw_spill *s, size_t i) { return s->b[i].idx * s->bucket_us; }
 uint64_t fw_spill_bucket_len(const fw_spill *s, size_t i) { return s->b[i].n; }
 uint64_t fw_spill_count(const fw_spill *s) { return s->count; }
-uint64_t fw_spill_disk_bytes(const fw_spill *s) { return (uint64_t)s->file_end; }
+uint64_t fw_spill_disk_bytes(const fw_spill *s) { return (uint64_t)s->file_end + s->staged; }
 
 static int read_at(const fw_spill *s, void *p, size_t n, int64_t off, char *err, size_t errn)
 {
@@ -242,6 +242,13 @@ int fw_spill_read(fw_spill *s, size_t i, void *out, char *err, size_t errn)
     if (b->len) {
         pos -= b->len;
         memcpy(o + pos, b->buf, b->len);
+    }
+    if (b->last_off >= 0 && s->staged) {
+        /* Adding is over: make every piece readable.  Only the adding
+         * thread can have staged bytes, so this runs once, before any
+         * reader thread starts (see spill.h). */
+        if (stage_flush(s, err, errn))
+            return -1;
     }
     int64_t off = b->last_off;
     uint64_t len = b->last_len;
@@ -350,6 +357,7 @@ void fw_spill_free(fw_spill *s)
         free(s->b[i].buf);
     if (s->fd >= 0)
         close(s->fd);
+    free(s->stage);
     free(s->b);
     free(s);
 }

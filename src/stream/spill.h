@@ -10,8 +10,8 @@
  *
  * Memory: each bucket keeps its newest records in a buffer; when the
  * buffers together would pass the budget, all of them are written to the
- * file as pieces (straight from the buffers, one writev per 256 pieces)
- * and emptied.  A bucket's pieces are chained backwards on disk, so the index in
+ * file as pieces (one 1 MiB staging buffer, so one write per MiB) and
+ * freed.  A bucket's pieces are chained backwards on disk, so the index in
  * memory is one entry per bucket whatever the file's size.  The file is
  * unlinked as soon as it is created: nothing is left behind, even after a
  * crash.  An input that fits the budget never touches the disk.
