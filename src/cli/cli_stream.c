@@ -286,7 +286,7 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
         r->arrival_us = arrival;
     }
     fw_engine_defer_notes(&s->e, false);
-    if (rc < 0)
+    if (rc < 0 || fw_spill_settle(rp->spill, err, errn))
         return -1;
     rp->n = fw_spill_count(rp->spill);
     s->load_s = wall_s() - t0;

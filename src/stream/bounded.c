@@ -178,9 +178,11 @@ static void on_minute(void *ctx, const fw_minute *m)
  * sinks, lane 1 the flows_beside sink: the two run at the same time on
  * different threads, each seeing every minute in order.  Nothing is copied:
  * the worker swaps its minute's buffers with a free job's, and a job goes
- * back to the pool when every lane has run on it.  The pool holds two jobs
- * more than there are workers; a worker that finds none free runs a lane
- * itself, or waits for whoever does. */
+ * back to the pool when every lane has run on it.  The pool holds as many
+ * jobs as there are workers (each job holds a minute's records and its
+ * closed minute: more were 10 MiB more memory on the 10x file, and no
+ * faster); a worker that finds none free runs a lane itself, or waits for
+ * whoever does. */
 
 static void run_job(fw_bounded *b, unsigned lane, struct job *j)
 {
@@ -501,6 +503,8 @@ static void merge_stats(fw_clean_stats *into, const fw_clean_stats *st)
 
 int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
 {
+    if (fw_spill_settle(b->spill, err, errn))
+        return -1;
     size_t nb = fw_spill_buckets(b->spill);
     if (nthreads < 1)
         nthreads = 1;
@@ -518,7 +522,7 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
     pthread_mutex_init(&b->jmu, NULL);
     pthread_cond_init(&b->job_cv, NULL);
     if (nthreads > 1) {
-        unsigned njobs = nthreads + 2;
+        unsigned njobs = nthreads;
         b->jobs = fw_xcalloc(njobs, sizeof *b->jobs);
         for (unsigned k = 0; k < njobs; k++) {
             b->jobs[k].next = b->free_jobs;
@@ -566,7 +570,7 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
     free(b->queue);
     b->queue = NULL;
     if (b->jobs) {
-        for (unsigned k = 0; k < nthreads + 2; k++) {
+        for (unsigned k = 0; k < nthreads; k++) {
             fw_spill_sorted_free(&b->jobs[k].records);
             for (unsigned a = 0; a <= SPLIT_MAX; a++)
                 free(b->jobs[k].acc[a].f);

@@ -5,6 +5,7 @@
  * chain from the newest piece back, filling the output from its end, so the
  * records come out in the order they were added. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,6 +121,8 @@ static int stage_put(fw_spill *s, const void *p, size_t n, char *err, size_t err
         if (n > STAGE_BYTES)
             return write_all(s, p, n, err, errn);
     }
+    if (!s->stage)
+        s->stage = fw_xmalloc(STAGE_BYTES); /* freed by fw_spill_settle */
     memcpy(s->stage + s->staged, p, n);
     s->staged += n;
     return 0;
@@ -207,6 +210,20 @@ int fw_spill_add(fw_spill *s, int64_t ts_us, const void *rec, char *err, size_t 
     if (!p)
         return -1;
     memcpy(p, rec, s->rec_size);
+    return 0;
+}
+
+int fw_spill_settle(fw_spill *s, char *err, size_t errn)
+{
+    if (s->fd < 0)
+        return 0; /* it all fits: stays in memory */
+    if (spill_all(s, true, err, errn) || stage_flush(s, err, errn))
+        return -1;
+    free(s->stage);
+    s->stage = NULL;
+    /* The buffers were many small blocks of the heap: give the pages back,
+     * or the next large allocations would come on top of them. */
+    malloc_trim(0);
     return 0;
 }
 

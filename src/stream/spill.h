@@ -39,6 +39,11 @@ fw_spill *fw_spill_new(int64_t bucket_us, size_t rec_size, size_t budget);
 void *fw_spill_reserve(fw_spill *s, int64_t ts_us, char *err, size_t errn);
 /* Append a copy of rec: fw_spill_reserve and a copy.  0, or -1. */
 int fw_spill_add(fw_spill *s, int64_t ts_us, const void *rec, char *err, size_t errn);
+/* Adding is over.  If the records did not fit the budget, write what is
+ * still held to the file too and free the buffers, so that reading back
+ * holds one bucket at a time rather than the budget; records that all fit
+ * stay in memory.  0, or -1 with a message (writing the file). */
+int fw_spill_settle(fw_spill *s, char *err, size_t errn);
 /* The buckets, in time order: how many, and each one's start and size. */
 size_t fw_spill_buckets(const fw_spill *s);
 int64_t fw_spill_bucket_start(const fw_spill *s, size_t i);

@@ -38,6 +38,13 @@ static void check_spill(size_t budget, bool expect_disk)
     assert_int_equal(fw_spill_count(s), n);
     assert_int_equal(fw_spill_buckets(s), 4);
     assert_true(expect_disk ? fw_spill_disk_bytes(s) > 0 : fw_spill_disk_bytes(s) == 0);
+    /* Settling writes out whatever a spilled input still holds (every
+     * record is then on disk), and leaves an input that fits alone. */
+    assert_int_equal(fw_spill_settle(s, err, sizeof err), 0);
+    if (expect_disk)
+        assert_true(fw_spill_disk_bytes(s) >= (uint64_t)n * sizeof(struct rec));
+    else
+        assert_int_equal(fw_spill_disk_bytes(s), 0);
     static const int64_t sorted[] = {-2, 3, 7, 100};
     uint64_t total = 0;
     for (size_t b = 0; b < 4; b++) {
