@@ -403,8 +403,9 @@ static void bind_val(sqlite3_stmt *q, int at, const struct rowbuf *rb, const str
     switch (v->type) {
     case RB_INT: sqlite3_bind_int64(q, at, v->u.i); break;
     case RB_REAL: sqlite3_bind_double(q, at, v->u.d); break;
-    case RB_TEXT:
-        sqlite3_bind_text(q, at, rb->text + v->u.t.off, (int)v->u.t.len, SQLITE_STATIC);
+    case RB_TEXT: /* empty text is '', never NULL, even before any bytes were held */
+        sqlite3_bind_text(q, at, v->u.t.len ? rb->text + v->u.t.off : "", (int)v->u.t.len,
+                          SQLITE_STATIC);
         break;
     default: sqlite3_bind_null(q, at); break;
     }
@@ -466,7 +467,8 @@ static void rb_text(fw_store *s, int kind, struct rb_val *v, const char *p, size
         rb->tcap = 2 * (rb->tlen + n) + 4096;
         rb->text = fw_xrealloc(rb->text, rb->tcap);
     }
-    memcpy(rb->text + rb->tlen, p, n);
+    if (n)
+        memcpy(rb->text + rb->tlen, p, n);
     v->type = RB_TEXT;
     v->u.t.off = rb->tlen;
     v->u.t.len = n;
