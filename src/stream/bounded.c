@@ -58,7 +58,7 @@ struct job {
 struct worker {
     fw_bounded *b;
     pthread_t tid;
-    struct job *job;            /* sink thread: the job being filled */
+    struct job *job;            /* off-turn sinks: the job being filled */
     fw_engine e;
     fw_spill_sorted minute;     /* the minute being prepared, in time order */
     struct acc acc;             /* its accepted flows (of its first slice if split) */

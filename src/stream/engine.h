@@ -81,14 +81,15 @@ void fw_engine_destroy(fw_engine *e);
 
 /*
  * Two threads for one input in event-time order (a replayed file).  After
- * fw_engine_split, the caller's thread keeps what decides a flow's fate
- * (cleaning, deduplication, the watermark, lateness) and a second thread
- * runs what comes after, in the same order: the minute aggregates,
- * detection and incidents -- and so the minute, flow and incident sinks,
- * which from then on run on that thread.  The late and quarantine sinks stay
- * on the caller's.  Each side sees the calls it saw on one thread, in the
- * same order, so the results are identical.  The hand-over is a ring of
- * 1,024 operations; the caller waits when it is full.
+ * fw_engine_split, the caller's thread keeps cleaning, deduplication, the
+ * watermark, lateness and the minute aggregates; a second thread runs
+ * detection and incidents, in the same order, and every sink that writes:
+ * closed minutes are handed over to it (fw_minutes.hand_over) and emitted
+ * there, so the minute, flow and incident sinks, and any fw_engine_call,
+ * run on that thread from then on.  The late and quarantine sinks stay on
+ * the caller's.  Each side sees the calls it saw on one thread, in the same
+ * order, so the results are identical.  The hand-over is a ring of 1,024
+ * operations; the caller waits when it is full.
  *
  * fw_engine_sync waits until the second thread has done all it was given;
  * until the next push the caller may then read anything (statistics, sink
