@@ -122,7 +122,7 @@ static int stage_put(fw_spill *s, const void *p, size_t n, char *err, size_t err
             return write_all(s, p, n, err, errn);
     }
     if (!s->stage)
-        s->stage = fw_xmalloc(STAGE_BYTES); /* freed by fw_spill_settle */
+        s->stage = fw_xmalloc(STAGE_BYTES); /* on first use; fw_spill_settle frees it */
     memcpy(s->stage + s->staged, p, n);
     s->staged += n;
     return 0;
@@ -138,7 +138,6 @@ static int open_file(fw_spill *s, char *err, size_t errn)
         return -1;
     }
     unlink(s->path);
-    s->stage = fw_xmalloc(STAGE_BYTES);
     return 0;
 }
 
@@ -217,7 +216,7 @@ int fw_spill_settle(fw_spill *s, char *err, size_t errn)
 {
     if (s->fd < 0)
         return 0; /* it all fits: stays in memory */
-    if (spill_all(s, true, err, errn) || stage_flush(s, err, errn))
+    if (spill_all(s, true, err, errn)) /* it ends with the stage flushed */
         return -1;
     free(s->stage);
     s->stage = NULL;
