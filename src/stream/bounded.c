@@ -42,10 +42,11 @@ struct part {
     size_t begin, end;
 };
 
-/* A minute on its way to the sinks when they run on a thread of their own
- * (see run_lane): its records and its accepted flows, in order (taken
- * from the worker, which gets the job's old buffers in exchange), and the
- * closed minute, handed over. */
+/* A minute on its way to the sinks off the turn (see run_lane): its
+ * records and its accepted flows, in order (taken from the worker, which
+ * gets the job's old buffers in exchange), and the closed minute, handed
+ * over.  On one thread a job on the stack borrows the worker's flows for
+ * its turn. */
 struct job {
     fw_spill_sorted records;      /* what the flows point into */
     struct acc acc[1 + SPLIT_MAX]; /* the owner's flows, then each slice's */
@@ -89,11 +90,10 @@ struct fw_bounded {
     int failed;
     char err[512];
     /* The sinks off the turn (2 threads and more; see run_lane). */
-    bool jobs_on;
     unsigned lanes;             /* 1, or 2 with a flows_beside sink */
     pthread_mutex_t jmu;
     pthread_cond_t job_cv;      /* jobs were freed */
-    struct job *jobs;           /* all of them, to free */
+    struct job *jobs;           /* all of them; NULL: sinks in turn (one thread) */
     struct job *free_jobs;
     struct job *qfirst, *qlast; /* queued, oldest first, until every lane ran on it */
     struct job *cursor[2];      /* each lane's next job */
@@ -152,7 +152,7 @@ static void on_part_flow(void *ctx, const fw_flow *f) { acc_push(&((struct part 
 static void on_minute(void *ctx, const fw_minute *m)
 {
     struct worker *w = ctx;
-    if (w->b->jobs_on) {
+    if (w->b->jobs) {
         /* Handed over (the engine's minutes do not free it): run_lane
          * emits and frees it.  Outside a job only on the way out
          * of a failed run. */
@@ -195,6 +195,14 @@ static void run_job(fw_bounded *b, unsigned lane, struct job *j)
         b->sinks.minute(b->sinks.ctx, j->minute);
 }
 
+/* Job j back to the pool.  Called with b->jmu held. */
+static void job_free(fw_bounded *b, struct job *j)
+{
+    j->next = b->free_jobs;
+    b->free_jobs = j;
+    pthread_cond_broadcast(&b->job_cv);
+}
+
 /* Run lane `lane` on the queued jobs unless another thread is at it. */
 static void run_lane(fw_bounded *b, unsigned lane)
 {
@@ -218,9 +226,7 @@ static void run_lane(fw_bounded *b, unsigned lane)
             if (j->minute)
                 fw_minute_free(j->minute);
             j->minute = NULL;
-            j->next = b->free_jobs;
-            b->free_jobs = j;
-            pthread_cond_broadcast(&b->job_cv);
+            job_free(b, j);
         }
     }
     b->busy[lane] = false;
@@ -433,7 +439,7 @@ static void *work(void *arg)
         pthread_mutex_unlock(&b->mu);
         err[0] = 0;
         int rc = prepare(w, i, err, sizeof err);
-        if (!rc && b->jobs_on) {
+        if (!rc && b->jobs) {
             w->job = job_take(b);
             job_fill(w->job, w);
         }
@@ -451,40 +457,34 @@ static void *work(void *arg)
             if (w->job) {
                 /* Back to the pool, unsent. */
                 pthread_mutex_lock(&b->jmu);
-                w->job->next = b->free_jobs;
-                b->free_jobs = w->job;
-                pthread_cond_broadcast(&b->job_cv);
+                job_free(b, w->job);
                 pthread_mutex_unlock(&b->jmu);
                 w->job = NULL;
             }
             break;
         }
         pthread_mutex_unlock(&b->mu);
-        if (b->jobs_on) {
+        if (b->jobs) {
             /* Our turn: close the minute into the job and queue it. */
             fw_engine_close_until(&w->e, fw_spill_bucket_start(b->spill, i) + MINUTE_US);
             job_queue(b, w->job);
             w->job = NULL;
         } else {
-            /* Our turn: nobody else touches the sinks until turn moves on. */
-            void (*lane_flows[2])(void *, const fw_flow *const *, size_t) = {
-                b->sinks.flows, b->sinks.flows_beside};
-            for (unsigned l = 0; l < 2; l++) {
-                if (!lane_flows[l])
-                    continue;
-                if (w->acc.n)
-                    lane_flows[l](b->sinks.ctx, w->acc.f, w->acc.n);
-                for (unsigned j = 0; j < w->nparts; j++)
-                    if (w->parts[j].acc.n)
-                        lane_flows[l](b->sinks.ctx, w->parts[j].acc.f, w->parts[j].acc.n);
-            }
+            /* Our turn: nobody else touches the sinks until turn moves on.
+             * Both lanes' flows from the worker's own buffers, then the
+             * minute, emitted as it closes. */
+            struct job turn = {.acc[0] = w->acc, .nacc = 1 + w->nparts};
+            for (unsigned k = 0; k < w->nparts; k++)
+                turn.acc[1 + k] = w->parts[k].acc;
+            run_job(b, 0, &turn);
+            run_job(b, 1, &turn);
             fw_engine_close_until(&w->e, fw_spill_bucket_start(b->spill, i) + MINUTE_US);
         }
         pthread_mutex_lock(&b->mu);
         b->turn++;
         pthread_cond_broadcast(&b->turn_cv);
         pthread_mutex_unlock(&b->mu);
-        if (b->jobs_on)
+        if (b->jobs)
             run_lanes(b);
     }
     return NULL;
@@ -528,14 +528,13 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
             b->jobs[k].next = b->free_jobs;
             b->free_jobs = &b->jobs[k];
         }
-        b->jobs_on = true;
         b->lanes = b->sinks.flows_beside ? 2 : 1;
     }
     for (unsigned t = 0; t < nthreads; t++) {
         ws[t].b = b;
         fw_engine_sinks sinks = {.flow = on_flow, .minute = on_minute, .ctx = &ws[t]};
         fw_engine_init(&ws[t].e, &b->eo, &sinks);
-        ws[t].e.minutes.hand_over = b->jobs_on;
+        ws[t].e.minutes.hand_over = b->jobs != NULL;
     }
     for (unsigned t = 1; t < nthreads; t++) {
         if (pthread_create(&ws[t].tid, NULL, work, &ws[t])) {
@@ -547,7 +546,7 @@ int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn)
     work(&ws[0]);
     for (unsigned t = 1; t <= started; t++)
         pthread_join(ws[t].tid, NULL);
-    if (b->jobs_on)
+    if (b->jobs)
         run_lanes(b); /* what the workers left queued */
     b->st = b->clean.st;
     for (unsigned t = 0; t < nthreads; t++) {
