@@ -70,25 +70,26 @@ int fw_addr_parse(const char *s, size_t n, fw_addr *out)
 {
     if (n == 0)
         return -1;
-    uint32_t v4;
-    if (n >= 8 && n <= 15) {
-        uint64_t head, tail;
+    const bool memo = n >= 8 && n <= 15;
+    uint64_t head = 0, tail = 0;
+    size_t h = 0;
+    if (memo) {
         memcpy(&head, s, 8);
         memcpy(&tail, s + n - 8, 8);
-        const size_t h = v4_memo_slot(head, tail);
+        h = v4_memo_slot(head, tail);
         if (v4_memo[h].head == head && v4_memo[h].tail == tail && v4_memo[h].n == n) {
             fw_addr_set_v4(out, v4_memo[h].v4);
             return 0;
         }
-        if (parse_v4(s, n, &v4) == 0) {
+    }
+    uint32_t v4;
+    if (parse_v4(s, n, &v4) == 0) {
+        if (memo) {
             v4_memo[h].head = head;
             v4_memo[h].tail = tail;
             v4_memo[h].n = (uint32_t)n;
             v4_memo[h].v4 = v4;
-            fw_addr_set_v4(out, v4);
-            return 0;
         }
-    } else if (parse_v4(s, n, &v4) == 0) {
         fw_addr_set_v4(out, v4);
         return 0;
     }
