@@ -170,12 +170,15 @@ static int spill_all(fw_spill *s, bool release, char *err, size_t errn)
     return stage_flush(s, err, errn);
 }
 
-void *fw_spill_reserve(fw_spill *s, int64_t ts_us, char *err, size_t errn)
+/* Bucket idx with room for need more bytes: its buffer grown, or every
+ * buffer written out first if growing would pass the budget.  NULL with a
+ * message if writing failed. */
+static struct bucket *make_room(fw_spill *s, int64_t idx, size_t need, char *err, size_t errn)
 {
-    struct bucket *b = find_bucket(s, fw_floor_div(ts_us, s->bucket_us));
-    if (b->len + s->rec_size > b->cap) {
+    struct bucket *b = find_bucket(s, idx);
+    if (b->len + need > b->cap) {
         size_t cap = b->cap ? 2 * b->cap : FIRST_BUF;
-        while (cap < b->len + s->rec_size)
+        while (cap < b->len + need)
             cap *= 2;
         if (s->held + cap - b->cap > s->budget && s->held) {
             /* Over budget: empty every buffer.  A bucket that has one can
@@ -187,17 +190,33 @@ void *fw_spill_reserve(fw_spill *s, int64_t ts_us, char *err, size_t errn)
                 return NULL;
             b = &s->b[pos];
             cap = FIRST_BUF;
-            while (cap < s->rec_size)
+            while (cap < need)
                 cap *= 2;
         }
-        if (b->len + s->rec_size > b->cap) {
+        if (b->len + need > b->cap) {
             b->buf = fw_xrealloc(b->buf, cap);
             s->held += cap - b->cap;
             b->cap = cap;
         }
     }
+    return b;
+}
+
+void *fw_spill_reserve(fw_spill *s, int64_t ts_us, char *err, size_t errn)
+{
+    struct bucket *b = make_room(s, fw_floor_div(ts_us, s->bucket_us), s->rec_size, err, errn);
+    if (!b)
+        return NULL;
     void *p = b->buf + b->len;
     b->len += s->rec_size;
+    /* Records go to buckets at random, too many for the hardware to see
+     * each bucket's stream: fetch the next record's lines now, so that its
+     * writes find them in cache (the replay's load of the seed file: 0.307 ->
+     * 0.277 s, median of 15). */
+    if (b->len + s->rec_size <= b->cap) {
+        __builtin_prefetch(b->buf + b->len, 1, 3);
+        __builtin_prefetch(b->buf + b->len + s->rec_size - 1, 1, 3);
+    }
     b->n++;
     s->count++;
     return p;
@@ -209,6 +228,126 @@ int fw_spill_add(fw_spill *s, int64_t ts_us, const void *rec, char *err, size_t 
     if (!p)
         return -1;
     memcpy(p, rec, s->rec_size);
+    return 0;
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+void fw_spill_group_begin(fw_spill_group *g, int64_t bucket_us, size_t rec_size)
+{
+    g->bucket_us = bucket_us;
+    g->rec_size = rec_size;
+    g->n = 0;
+    g->nruns = 0;
+}
+
+void fw_spill_group_count(fw_spill_group *g, int64_t ts_us)
+{
+    if (g->n == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 16384;
+        g->idx = fw_xrealloc(g->idx, g->cap * sizeof *g->idx);
+        g->pos = fw_xrealloc(g->pos, g->cap * sizeof *g->pos);
+        g->recs = fw_xrealloc(g->recs, g->cap * g->rec_size);
+    }
+    g->idx[g->n++] = fw_floor_div(ts_us, g->bucket_us);
+}
+
+static void add_run(fw_spill_group *g, int64_t idx, size_t first, size_t n)
+{
+    if (g->nruns == g->runs_cap) {
+        g->runs_cap = g->runs_cap ? 2 * g->runs_cap : 256;
+        g->runs = fw_xrealloc(g->runs, g->runs_cap * sizeof *g->runs);
+    }
+    g->runs[g->nruns++] = (fw_spill_run){idx, first, n};
+}
+
+static int cmp_idx_pos(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return x[0] != y[0] ? (x[0] < y[0] ? -1 : 1) : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+void fw_spill_group_layout(fw_spill_group *g)
+{
+    g->nruns = 0;
+    if (!g->n)
+        return;
+    int64_t lo = g->idx[0], hi = g->idx[0];
+    for (size_t k = 1; k < g->n; k++) {
+        lo = g->idx[k] < lo ? g->idx[k] : lo;
+        hi = g->idx[k] > hi ? g->idx[k] : hi;
+    }
+    if ((uint64_t)(hi - lo) < 65536) {
+        /* A counting sort: a batch spans a few hours at most, or it is
+         * ordered and spans a minute or two. */
+        size_t span = (size_t)(hi - lo) + 1;
+        if (span > g->count_cap) {
+            g->count_cap = span;
+            g->count = fw_xrealloc(g->count, span * sizeof *g->count);
+        }
+        memset(g->count, 0, span * sizeof *g->count);
+        for (size_t k = 0; k < g->n; k++)
+            g->count[g->idx[k] - lo]++;
+        uint32_t at = 0;
+        for (size_t d = 0; d < span; d++) {
+            uint32_t c = g->count[d];
+            if (c)
+                add_run(g, lo + (int64_t)d, at, c);
+            g->count[d] = at;
+            at += c;
+        }
+        for (size_t k = 0; k < g->n; k++)
+            g->pos[k] = g->count[g->idx[k] - lo]++;
+        return;
+    }
+    /* Scattered over years: sort (bucket, index) pairs. */
+    int64_t (*pairs)[2] = fw_xmalloc(g->n * sizeof *pairs);
+    for (size_t k = 0; k < g->n; k++) {
+        pairs[k][0] = g->idx[k];
+        pairs[k][1] = (int64_t)k;
+    }
+    qsort(pairs, g->n, sizeof *pairs, cmp_idx_pos);
+    for (size_t k = 0; k < g->n; k++) {
+        g->pos[pairs[k][1]] = (uint32_t)k;
+        if (!k || pairs[k][0] != pairs[k - 1][0])
+            add_run(g, pairs[k][0], k, 0);
+        g->runs[g->nruns - 1].n++;
+    }
+    free(pairs);
+}
+
+void fw_spill_group_free(fw_spill_group *g)
+{
+    free(g->idx);
+    free(g->pos);
+    free(g->recs);
+    free(g->runs);
+    free(g->count);
+    memset(g, 0, sizeof *g);
+}
+
+int fw_spill_add_group(fw_spill *s, const fw_spill_group *g, size_t fix_off, uint64_t rebase,
+                       char *err, size_t errn)
+{
+    for (size_t r = 0; r < g->nruns; r++) {
+        const fw_spill_run *run = &g->runs[r];
+        size_t bytes = run->n * s->rec_size;
+        struct bucket *b = make_room(s, run->idx, bytes, err, errn);
+        if (!b)
+            return -1;
+        char *dst = b->buf + b->len;
+        memcpy(dst, g->recs + run->first * s->rec_size, bytes);
+        if (rebase)
+            for (char *q = dst + fix_off; q < dst + bytes; q += s->rec_size) {
+                uint64_t v;
+                memcpy(&v, q, sizeof v);
+                v += rebase;
+                memcpy(q, &v, sizeof v);
+            }
+        b->len += bytes;
+        b->n += run->n;
+        s->count += run->n;
+    }
     return 0;
 }
 
@@ -327,16 +466,29 @@ int fw_spill_read_sorted(fw_spill *s, size_t i, size_t time_off, fw_spill_sorted
     }
     if (n > out->cap_) {
         out->cap_ = n;
-        free(out->recs);
         free(out->keys_);
         free(out->tmp_);
-        out->recs = fw_xmalloc(n * s->rec_size);
         out->keys_ = fw_xmalloc(n * sizeof *out->keys_);
         out->tmp_ = fw_xmalloc(n * sizeof *out->tmp_);
     }
-    if (fw_spill_read(s, i, out->recs, err, errn))
-        return -1;
-    fw_spill_release(s, i);
+    struct bucket *b = &s->b[i];
+    if (b->last_off < 0 && b->buf) {
+        /* Held wholly in memory: take the buffer rather than copy it. */
+        free(out->recs);
+        out->recs = b->buf;
+        out->rcap_ = b->cap / s->rec_size;
+        b->buf = NULL;
+        b->len = b->cap = 0;
+    } else {
+        if (n > out->rcap_) {
+            out->rcap_ = n;
+            free(out->recs);
+            out->recs = fw_xmalloc(n * s->rec_size);
+        }
+        if (fw_spill_read(s, i, out->recs, err, errn))
+            return -1;
+        fw_spill_release(s, i);
+    }
     int64_t start = fw_spill_bucket_start(s, i);
     const char *r = out->recs;
     for (size_t k = 0; k < n; k++, r += s->rec_size) {

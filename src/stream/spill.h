@@ -61,7 +61,8 @@ typedef struct fw_spill_sorted {
     const uint64_t *order;  /* their time order: record index in the low 32 bits */
     size_t len;             /* records in the bucket */
     uint64_t *keys_, *tmp_; /* private: sort keys */
-    size_t cap_;            /* private: records the arrays hold */
+    size_t cap_;            /* private: keys the key arrays hold */
+    size_t rcap_;           /* private: records recs holds */
 } fw_spill_sorted;
 
 /* Read bucket i into out, free its copy in memory (fw_spill_release), and
@@ -69,10 +70,53 @@ typedef struct fw_spill_sorted {
  * each: a stable LSD radix sort on the offset within the bucket, 11 bits a
  * pass, so equal times keep the order added.  The time must fall in the
  * bucket (bucket_us under 2^32 us).  O(n) per pass.  0, or -1 with a message
- * (a read error, or a bucket of more than 2^32 records). */
+ * (a read error, or a bucket of more than 2^32 records).  A bucket held
+ * wholly in memory is not copied: out takes its buffer. */
 int fw_spill_read_sorted(fw_spill *s, size_t i, size_t time_off, fw_spill_sorted *out, char *err,
                          size_t errn);
 void fw_spill_sorted_free(fw_spill_sorted *out);
+/*
+ * Records grouped by bucket on another thread, for the adding thread to
+ * append a bucket's share in one copy (fw_spill_add_group) rather than one
+ * record at a time into buckets at random.  Built in two passes over the
+ * same records in the same order: fw_spill_group_count for each record's
+ * time, fw_spill_group_layout, then fw_spill_group_place(g, k) for the k-th
+ * counted record, to fill.  Stable: a bucket's records keep their order.
+ * Zero-initialise; free with fw_spill_group_free.  Reused from batch to
+ * batch without new allocation once grown.
+ */
+typedef struct fw_spill_run {
+    int64_t idx;            /* bucket: time / bucket_us */
+    size_t first, n;        /* records [first, first + n) of recs */
+} fw_spill_run;
+
+typedef struct fw_spill_group {
+    size_t rec_size;
+    int64_t bucket_us;
+    size_t n, cap;          /* records counted, room in the arrays */
+    int64_t *idx;           /* each counted record's bucket */
+    uint32_t *pos;          /* and its place in recs, after the layout */
+    char *recs;             /* the records, grouped by bucket */
+    fw_spill_run *runs;     /* the buckets in time order, after the layout */
+    size_t nruns, runs_cap;
+    uint32_t *count;        /* private: counting by bucket */
+    size_t count_cap;
+} fw_spill_group;
+
+void fw_spill_group_begin(fw_spill_group *g, int64_t bucket_us, size_t rec_size);
+void fw_spill_group_count(fw_spill_group *g, int64_t ts_us);
+void fw_spill_group_layout(fw_spill_group *g);
+static inline void *fw_spill_group_place(const fw_spill_group *g, size_t k)
+{
+    return g->recs + (size_t)g->pos[k] * g->rec_size;
+}
+void fw_spill_group_free(fw_spill_group *g);
+/* Append a group's records, as if added one by one in bucket order; add
+ * `rebase` to the uint64 at byte fix_off of each copied record (line
+ * numbers counted from a batch's start).  0, or -1 with a message. */
+int fw_spill_add_group(fw_spill *s, const fw_spill_group *g, size_t fix_off, uint64_t rebase,
+                       char *err, size_t errn);
+
 /* Records added, and bytes written to the file. */
 uint64_t fw_spill_count(const fw_spill *s);
 uint64_t fw_spill_disk_bytes(const fw_spill *s);
