@@ -31,6 +31,8 @@ struct range {
     int err;                    /* errno of a failed read */
     bool clean_end;             /* its last record ends at a newline with no CSV error */
     bool stopped;               /* decoding stopped at its last record (over-long) */
+    void *post;                 /* the post hook's state */
+    size_t npost;               /* the records it covers (the trusted ones), or 0 */
     /* Where the last record began, and the counts before it: where a
      * sequential read takes over if the range does not end cleanly. */
     uint64_t last_off, last_line, last_blank;
@@ -55,6 +57,7 @@ struct fw_par {
     uint64_t *empty;            /* the source's empty-field counts */
     uint64_t blank;             /* blank lines of the ranges handed out */
     uint64_t offset;            /* bytes handed out (progress) */
+    fw_post post;               /* run is NULL for none */
     fw_csv *seq;                /* sequential reader after an untrusted boundary */
     fw_record seq_rec;          /* its last record */
     /* Buffers of ranges handed out, for the next ranges to reuse: fresh
@@ -65,6 +68,7 @@ struct fw_par {
         size_t buf_cap;
         fw_record *recs;
         size_t cap;
+        void *post;
     } *spare;
     size_t nspare, spare_cap;
 };
@@ -112,6 +116,19 @@ static int boundary(const fw_par *p, size_t k, uint64_t *at)
 }
 
 /* ---- workers ------------------------------------------------------------ */
+
+/* Whether a sequential read would give all of range k's records alike: if
+ * it ends cleanly (or is the file's last); otherwise its last record is
+ * read again sequentially (see next_range). */
+static bool trust_all(const fw_par *p, const struct range *r, size_t k)
+{
+    return !r->stopped && (r->clean_end || k + 1 == p->nr);
+}
+
+static size_t trusted(const fw_par *p, const struct range *r, size_t k)
+{
+    return trust_all(p, r, k) || !r->nrec ? r->nrec : r->nrec - 1;
+}
 
 /* Cut, read and decode range k into r.  Runs on a worker or on the
  * consumer, without the lock. */
@@ -171,6 +188,10 @@ static void decode_range(fw_par *p, struct range *r, size_t k)
     r->blank = fw_csv_blank_lines(r->csv);
     r->lines = fw_csv_line(r->csv);
     r->clean_end = !last_error && n && r->buf[n - 1] == '\n';
+    if (p->post.run) {
+        r->npost = trusted(p, r, k);
+        p->post.run(p->post.ctx, r->recs, r->npost, &r->post);
+    }
 }
 
 /* Add range r's empty-field counts before its last record to the source's:
@@ -206,6 +227,7 @@ static bool take_and_decode(fw_par *p)
         r->buf_cap = sp->buf_cap;
         r->recs = sp->recs;
         r->cap = sp->cap;
+        r->post = sp->post;
     }
     pthread_mutex_unlock(&p->mu);
     decode_range(p, r, k);
@@ -228,10 +250,12 @@ static void *worker(void *arg)
 }
 
 fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, uint64_t lines_before,
-                     const fw_seed_schema *schema, unsigned nthreads, uint64_t *empty, char *err,
-                     size_t errn)
+                     const fw_seed_schema *schema, unsigned nthreads, uint64_t *empty,
+                     const fw_post *post, char *err, size_t errn)
 {
     fw_par *p = fw_xcalloc(1, sizeof *p);
+    if (post)
+        p->post = *post;
     p->fd = fd;
     p->name = name;
     p->schema = schema;
@@ -262,14 +286,17 @@ fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, ui
     return p;
 }
 
-static void free_range(struct range *r)
+static void free_range(fw_par *p, struct range *r)
 {
     fw_csv_close(r->csv);
     free(r->buf);
     free(r->recs);
+    if (r->post)
+        p->post.free_state(r->post);
     r->csv = NULL;
     r->buf = NULL;
     r->recs = NULL;
+    r->post = NULL;
 }
 
 /* Keep a handed-out range's buffers for a later range, or free them if
@@ -277,11 +304,12 @@ static void free_range(struct range *r)
 static void recycle(fw_par *p, struct range *r)
 {
     if (p->nspare < p->spare_cap) {
-        p->spare[p->nspare++] = (struct spare){r->buf, r->buf_cap, r->recs, r->cap};
+        p->spare[p->nspare++] = (struct spare){r->buf, r->buf_cap, r->recs, r->cap, r->post};
         r->buf = NULL;
         r->recs = NULL;
+        r->post = NULL;
     }
-    free_range(r);
+    free_range(p, r);
 }
 
 /* Stop and join the workers and free every range's buffers; safe to repeat. */
@@ -295,16 +323,17 @@ static void stop_workers(fw_par *p)
         pthread_join(p->th[i], NULL);
     p->nth = 0;
     for (size_t k = 0; k < p->nr; k++)
-        free_range(&p->r[k]);
+        free_range(p, &p->r[k]);
 }
 
-int fw_par_next(fw_par *p, const fw_record **out, char *err, size_t errn)
+/* Move to the current range's next trusted record: 1 with *rp set, 2 if
+ * reading has gone sequential (p->seq), 0 at the end, -1 on an error.
+ * Finished ranges are accounted for and recycled on the way. */
+static int next_range(fw_par *p, struct range **rp, size_t *ntrusted, char *err, size_t errn)
 {
-    if (p->seq) {
-        *out = &p->seq_rec;
-        return fw_record_read(p->seq, p->name, p->schema, p->empty, &p->seq_rec, err, errn);
-    }
     for (;;) {
+        if (p->seq)
+            return 2;
         if (p->cur >= p->nr)
             return 0;
         struct range *r = &p->r[p->cur];
@@ -322,18 +351,15 @@ int fw_par_next(fw_par *p, const fw_record **out, char *err, size_t errn)
             snprintf(err, errn, "%s: read error: %s", p->name, strerror(r->err));
             return -1;
         }
-        /* The last record of a range is trusted only if the range ends
-         * cleanly (or is the file's last); otherwise read on sequentially
-         * from that record, so the result is what a sequential read gives. */
-        bool trust_all = !r->stopped && (r->clean_end || p->cur + 1 == p->nr);
-        size_t trusted = trust_all || !r->nrec ? r->nrec : r->nrec - 1;
-        if (p->pos < trusted) {
-            fw_record *rec = &r->recs[p->pos++];
-            rec->line += p->line_base; /* the range is ours now */
-            *out = rec;
+        size_t t = trusted(p, r, p->cur);
+        if (p->pos < t) {
+            *rp = r;
+            *ntrusted = t;
             return 1;
         }
-        if (!trust_all) {
+        if (!trust_all(p, r, p->cur)) {
+            /* Read on sequentially from the last record, so the result is
+             * what a sequential read gives. */
             uint64_t from = r->nrec ? r->last_off : r->start;
             uint64_t line = p->line_base + (r->nrec ? r->last_line : 0);
             if (r->nrec) {
@@ -348,7 +374,7 @@ int fw_par_next(fw_par *p, const fw_record **out, char *err, size_t errn)
             }
             p->seq = fw_csv_open_fd(p->fd, p->name, 0);
             fw_csv_set_position(p->seq, from, line);
-            return fw_par_next(p, out, err, errn);
+            continue;
         }
         /* Range done: account for it and move on. */
         for (unsigned c = 0; c < FW_COL_COUNT; c++)
@@ -363,6 +389,40 @@ int fw_par_next(fw_par *p, const fw_record **out, char *err, size_t errn)
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
+}
+
+int fw_par_next(fw_par *p, const fw_record **out, char *err, size_t errn)
+{
+    struct range *r;
+    size_t t;
+    int rc = next_range(p, &r, &t, err, errn);
+    if (rc == 2) {
+        *out = &p->seq_rec;
+        return fw_record_read(p->seq, p->name, p->schema, p->empty, &p->seq_rec, err, errn);
+    }
+    if (rc != 1)
+        return rc;
+    fw_record *rec = &r->recs[p->pos++];
+    rec->line += p->line_base; /* the range is ours now */
+    *out = rec;
+    return 1;
+}
+
+int fw_par_next_batch(fw_par *p, fw_batch *b, char *err, size_t errn)
+{
+    struct range *r;
+    size_t t;
+    int rc = next_range(p, &r, &t, err, errn);
+    if (rc == 2) {
+        *b = (fw_batch){.recs = &p->seq_rec, .n = 1};
+        return fw_record_read(p->seq, p->name, p->schema, p->empty, &p->seq_rec, err, errn);
+    }
+    if (rc != 1)
+        return rc;
+    *b = (fw_batch){.recs = r->recs + p->pos, .n = t - p->pos, .line_base = p->line_base,
+                    .post = p->pos == 0 && r->npost == t ? r->post : NULL};
+    p->pos = t;
+    return 1;
 }
 
 uint64_t fw_par_offset(const fw_par *p) { return p->seq ? fw_csv_offset(p->seq) : p->offset; }
@@ -383,6 +443,8 @@ void fw_par_stop(fw_par *p)
     for (size_t k = 0; k < p->nspare; k++) {
         free(p->spare[k].buf);
         free(p->spare[k].recs);
+        if (p->spare[k].post)
+            p->post.free_state(p->spare[k].post);
     }
     free(p->spare);
     free(p->th);

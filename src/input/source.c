@@ -22,6 +22,7 @@ struct fw_source {
     uint64_t empty[FW_COL_COUNT];
     fw_par *par;     /* decoding on several threads, or NULL */
     fw_record rec;   /* the last record read without par */
+    fw_post post;    /* fw_source_set_post */
 };
 
 static bool looks_binary(const fw_csv_row *h)
@@ -122,7 +123,8 @@ int fw_source_set_threads(fw_source *s, unsigned nthreads, char *err, size_t err
     if (nthreads < 2 || s->fd < 0 || !s->size || s->par)
         return 0;
     s->par = fw_par_start(s->fd, s->name, s->size, fw_csv_offset(s->csv), fw_csv_line(s->csv),
-                          &s->schema, nthreads, s->empty, err, errn);
+                          &s->schema, nthreads, s->empty, s->post.run ? &s->post : NULL, err,
+                          errn);
     return s->par ? 0 : -1;
 }
 
@@ -158,6 +160,16 @@ int fw_source_next_ref(fw_source *s, const fw_record **rec, char *err, size_t er
     if (s->par)
         return fw_par_next(s->par, rec, err, errn);
     *rec = &s->rec;
+    return fw_record_read(s->csv, s->name, &s->schema, s->empty, &s->rec, err, errn);
+}
+
+void fw_source_set_post(fw_source *s, const fw_post *post) { s->post = *post; }
+
+int fw_source_next_batch(fw_source *s, fw_batch *b, char *err, size_t errn)
+{
+    if (s->par)
+        return fw_par_next_batch(s->par, b, err, errn);
+    *b = (fw_batch){.recs = &s->rec, .n = 1};
     return fw_record_read(s->csv, s->name, &s->schema, s->empty, &s->rec, err, errn);
 }
 

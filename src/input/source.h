@@ -50,6 +50,36 @@ int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn);
  * (the hot loops of batch and the stream replay). */
 int fw_source_next_ref(fw_source *s, const fw_record **rec, char *err, size_t errn);
 
+/*
+ * Reading in batches (the hot loops of batch and the stream replay): the
+ * records of one decoded range at a time.  With several threads, work the
+ * consumer would do per record can run on the thread that decoded the
+ * range instead: post->run(ctx, recs, n, &state) gets the range's records
+ * (lines counted from its start, as in fw_batch) and leaves its results in
+ * state, its own per-range memory (NULL the first time, kept with the
+ * range's buffers after and freed with post->free_state).  The batch then
+ * carries that state.  A batch without it (one thread, standard input, the
+ * sequential fallback after a quoted field across a range's end) must be
+ * handled record by record.
+ */
+typedef struct fw_post {
+    void (*run)(void *ctx, const fw_record *recs, size_t n, void **state);
+    void (*free_state)(void *state);
+    void *ctx;
+} fw_post;
+
+typedef struct fw_batch {
+    const fw_record *recs; /* valid until the next call */
+    size_t n;
+    uint64_t line_base;    /* a record's line is recs[i].line + line_base */
+    void *post;            /* the post hook's state for exactly these records, or NULL */
+} fw_batch;
+
+/* Set before fw_source_set_threads; post is copied. */
+void fw_source_set_post(fw_source *s, const fw_post *post);
+/* 1 and a batch of one or more records, 0 at the end, -1 on a read error. */
+int fw_source_next_batch(fw_source *s, fw_batch *b, char *err, size_t errn);
+
 /* Decode a regular file's remaining rows on nthreads threads (> 1), handed
  * out in file order, identical to a sequential read.  A no-op (returning 0)
  * for standard input or memory; -1 with a message if threads cannot start. */

@@ -1,6 +1,8 @@
 /* test_parallel.c - decoding a file on several threads gives what one gives. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,42 +75,108 @@ struct result {
     uint64_t empty[FW_COL_COUNT];
 };
 
-static struct result read_all(const char *path, unsigned threads)
+/* The post hook used by read_batches: what it saw of a range. */
+struct post_seen {
+    size_t n;
+    uint64_t digest; /* of each record's relative line, time and faults, in order */
+};
+
+static uint64_t mix(uint64_t d, const fw_record *rec)
+{
+    uint64_t v[3] = {rec->line, (uint64_t)rec->flow.ts_us, rec->faults};
+    return XXH3_64bits_withSeed(v, sizeof v, d);
+}
+
+static void post_run(void *ctx, const fw_record *recs, size_t n, void **state)
+{
+    struct post_seen *ps = *state;
+    if (!ps)
+        *state = ps = calloc(1, sizeof *ps);
+    assert_non_null(ps);
+    ps->n = n;
+    ps->digest = 0;
+    for (size_t k = 0; k < n; k++)
+        ps->digest = mix(ps->digest, &recs[k]);
+    atomic_fetch_add((_Atomic int *)ctx, 1); /* from the decoding threads */
+}
+
+static void append(struct result *r, size_t *cap, const fw_record *rec, uint64_t line)
+{
+    if (r->n == *cap) {
+        *cap = *cap ? 2 * *cap : 4096;
+        r->s = realloc(r->s, *cap * sizeof *r->s);
+        assert_non_null(r->s);
+    }
+    r->s[r->n++] = (struct seen){line, XXH3_64bits(rec->raw, rec->raw_n), rec->faults,
+                                 rec->flow.ts_us};
+}
+
+/* batches: read with fw_source_next_batch and a post hook, checking that a
+ * batch's post state covers exactly its records; *with_post counts the
+ * batches that had one. */
+static struct result read_all(const char *path, unsigned threads, bool batches, size_t *with_post)
 {
     char err[256];
     fw_source *src = fw_source_open(path, err, sizeof err);
     assert_non_null(src);
+    _Atomic int runs = 0;
+    if (batches) {
+        fw_post post = {.run = post_run, .free_state = free, .ctx = (void *)&runs};
+        fw_source_set_post(src, &post);
+    }
     assert_int_equal(fw_source_set_threads(src, threads, err, sizeof err), 0);
     struct result r = {0};
     size_t cap = 0;
-    fw_record rec;
     int rc;
-    while ((rc = fw_source_next(src, &rec, err, sizeof err)) == 1) {
-        if (r.n == cap) {
-            cap = cap ? 2 * cap : 4096;
-            r.s = realloc(r.s, cap * sizeof *r.s);
-            assert_non_null(r.s);
+    if (batches) {
+        fw_batch bt;
+        *with_post = 0;
+        while ((rc = fw_source_next_batch(src, &bt, err, sizeof err)) == 1) {
+            assert_true(bt.n > 0);
+            if (bt.post) {
+                const struct post_seen *ps = bt.post;
+                uint64_t d = 0;
+                for (size_t k = 0; k < bt.n; k++)
+                    d = mix(d, &bt.recs[k]);
+                assert_int_equal(ps->n, bt.n);
+                assert_int_equal(ps->digest, d);
+                ++*with_post;
+            }
+            for (size_t k = 0; k < bt.n; k++)
+                append(&r, &cap, &bt.recs[k], bt.recs[k].line + bt.line_base);
         }
-        r.s[r.n++] = (struct seen){rec.line, XXH3_64bits(rec.raw, rec.raw_n), rec.faults,
-                                   rec.flow.ts_us};
+    } else {
+        fw_record rec;
+        while ((rc = fw_source_next(src, &rec, err, sizeof err)) == 1)
+            append(&r, &cap, &rec, rec.line);
     }
     assert_int_equal(rc, 0);
     r.blank = fw_source_blank_lines(src);
     memcpy(r.empty, fw_source_empty(src), sizeof r.empty);
     fw_source_close(src);
+    if (batches && threads < 2)
+        assert_int_equal(runs, 0); /* one thread: no hook, record by record */
     return r;
 }
 
 /* Threads 2, 3 and 5 hand out the same records, line numbers, raw text,
- * faults, blank lines and empty-field counts as one thread. */
-static void check_same(const struct buf *b, size_t expect_records)
+ * faults, blank lines and empty-field counts as one thread, one by one or
+ * in batches with a post hook.  Returns how many batches on 2 threads had
+ * the hook's state. */
+static size_t check_same(const struct buf *b, size_t expect_records)
 {
     char *path = write_tmp(b);
-    struct result one = read_all(path, 1);
+    size_t none;
+    struct result one = read_all(path, 1, false, &none);
     assert_int_equal(one.n, expect_records);
-    static const unsigned threads[] = {2, 3, 5};
-    for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
-        struct result r = read_all(path, threads[t]);
+    static const unsigned threads[] = {1, 2, 3, 5};
+    size_t posted2 = 0;
+    for (size_t t = 0; t < 2 * sizeof threads / sizeof *threads; t++) {
+        bool batches = t % 2;
+        size_t posted = 0;
+        struct result r = read_all(path, threads[t / 2], batches, &posted);
+        if (batches && threads[t / 2] == 2)
+            posted2 = posted;
         assert_int_equal(r.n, one.n);
         for (size_t i = 0; i < r.n; i++) {
             assert_int_equal(r.s[i].line, one.s[i].line);
@@ -123,6 +191,7 @@ static void check_same(const struct buf *b, size_t expect_records)
     free(one.s);
     unlink(path);
     free(path);
+    return posted2;
 }
 
 /* A clean file over several ranges, with blank lines and CR LF line ends
@@ -146,7 +215,8 @@ static void test_ranges_line_numbers(void **state)
             cut += 2 * MIB;
         }
     }
-    check_same(&b, i);
+    /* 7 MiB: four ranges, each one batch with the hook's state. */
+    assert_int_equal(check_same(&b, i), 4);
     free(b.p);
 }
 
@@ -176,7 +246,9 @@ static void test_cut_inside_quotes(void **state)
     i++;
     while (b.n < 5 * MIB)
         put_row(&b, i++, "\n");
-    check_same(&b, i);
+    /* The first range, less its last record, is one batch with the hook's
+     * state; from there on reading is sequential, one record a batch. */
+    assert_int_equal(check_same(&b, i), 1);
     free(b.p);
 }
 
@@ -190,7 +262,7 @@ static void test_no_final_newline(void **state)
     while (b.n < 3 * MIB)
         put_row(&b, i++, "\n");
     put_row(&b, i++, "");
-    check_same(&b, i);
+    assert_int_equal(check_same(&b, i), 2);
     free(b.p);
 }
 
