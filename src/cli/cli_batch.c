@@ -223,12 +223,6 @@ int fw_cli_batch(int argc, char **argv)
     if (fw_source_schema(src)->nextra)
         fw_warn("%s: ignoring unknown column(s): %s", fw_source_name(src),
                 fw_source_schema(src)->extra);
-    if (fw_source_set_threads(src, threads, err, sizeof err)) {
-        fw_err("%s", err);
-        fw_source_close(src);
-        return 1;
-    }
-
     struct batch b = {.store_flows = store_flows, .episodes = json_array(),
                       .inc_pending = json_array()};
     pthread_mutex_init(&b.inc_mu, NULL);
@@ -254,17 +248,26 @@ int fw_cli_batch(int argc, char **argv)
     fw_bounded *bd = fw_bounded_new(true, FW_BATCH_SPILL_BUDGET, &sinks);
     fw_bounded_set_split(bd, two_stage ? FW_BOUNDED_SPLIT_MIN : 0);
 
-    /* Pass 1: decode, judge quarantine, spill by minute. */
-    const fw_record *rec;
+    /* Pass 1: decode, judge quarantine, spill by minute; on several threads
+     * the spilling is done where each range is decoded. */
+    fw_post post;
+    fw_bounded_post(bd, &post);
+    fw_source_set_post(src, &post);
+    if (!status && fw_source_set_threads(src, threads, err, sizeof err)) {
+        fw_err("%s", err);
+        status = 1;
+    }
+    fw_batch bt;
     int rc = 0;
     uint64_t n = 0;
-    while (!status && (rc = fw_source_next_ref(src, &rec, err, sizeof err)) == 1) {
-        if (fw_bounded_push(bd, rec, err, sizeof err)) {
+    while (!status && (rc = fw_source_next_batch(src, &bt, err, sizeof err)) == 1) {
+        if (fw_bounded_push_batch(bd, &bt, err, sizeof err)) {
             rc = -1;
             break;
         }
-        if (show_progress && (++n & 0xffff) == 0)
-            progress(src, n, false);
+        if (show_progress && ((n + bt.n) ^ n) >> 16)
+            progress(src, n + bt.n, false);
+        n += bt.n;
         if (b.failed)
             break;
     }
@@ -272,7 +275,7 @@ int fw_cli_batch(int argc, char **argv)
         progress(src, n, true);
     /* Pass 2: minute by minute, aggregates and detection. */
     if (status) {
-        /* the store did not open */
+        /* the store did not open, or threads did not start */
     } else if (rc < 0) {
         fw_err("%s", err);
         status = 1;

@@ -39,6 +39,7 @@
 #include "input/source.h"
 #include "store/store.h"
 #include "stream/engine.h"
+#include "stream/prespill.h"
 #include "stream/spill.h"
 
 static const char usage_text[] =
@@ -71,10 +72,7 @@ static const char usage_text[] =
 
 /* One record waiting in the replay: no raw text is kept, only its hash. */
 struct rrec {
-    fw_flow flow;
-    uint64_t hash;
-    uint64_t line;
-    fw_faults faults;
+    fw_spill_rec rec;     /* flow, hash, line, faults (stream/prespill.h) */
     int64_t arrival_us;   /* replay time: event time plus any --disorder */
 };
 
@@ -251,39 +249,77 @@ struct replay {
 
 #define REPLAY_BUDGET (16u << 20)
 
-/* Read the whole input: quarantined rows go through the engine at once
- * (their raw text is only valid now), the rest are spilled by arrival. */
+/* One record, on the reading thread: a quarantined row goes through the
+ * engine at once (its raw text is only valid now); what has a time is
+ * spilled by arrival. */
+static int replay_add(struct stream *s, struct replay *rp, const fw_record *rec, uint64_t *rng,
+                      uint64_t spread, fw_faults qmask, char *err, size_t errn)
+{
+    if (rec->faults & qmask) {
+        /* Judged and counted now, while its raw text exists; its minute's
+         * data quality is noted when the replay reaches its time. */
+        fw_engine_push(&s->e, rec);
+        if (!fw_faults_have_time(rec->faults))
+            return 0;
+    }
+    int64_t arrival = rec->flow.ts_us;
+    if (spread)
+        arrival += (int64_t)(splitmix(rng) % (spread + 1));
+    struct rrec *r = fw_spill_reserve(rp->spill, arrival, err, errn);
+    if (!r)
+        return -1;
+    fw_spill_rec_fill(&r->rec, rec, rec->line);
+    r->arrival_us = arrival;
+    return 0;
+}
+
+/* Read the whole input.  Without --disorder, arrival is event time, and
+ * the decoding threads group the records by minute (stream/prespill.h); the
+ * jitter of --disorder draws from one sequence in file order, so it is
+ * added here, record by record. */
 static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char *err, size_t errn)
 {
-    const fw_record *rec;
     int rc;
     fw_faults qmask = fw_quarantine_mask();
     double t0 = wall_s();
     uint64_t rng = s->seed;
     uint64_t spread = (uint64_t)(s->disorder_s * FW_US_PER_S);
     rp->spill = fw_spill_new(60 * FW_US_PER_S, sizeof(struct rrec), REPLAY_BUDGET);
+    /* Static: decoding threads may still use it after an error here. */
+    static const fw_prespill_opts pre = {.bucket_us = 60 * FW_US_PER_S,
+                                         .rec_size = sizeof(struct rrec),
+                                         .arrival_off = offsetof(struct rrec, arrival_us)};
+    fw_post post;
+    fw_prespill_hook(&post, &pre);
+    if (!spread)
+        fw_source_set_post(src, &post);
+    if (fw_source_set_threads(src, s->threads, err, errn))
+        return -1;
     fw_engine_defer_notes(&s->e, true);
-    while ((rc = fw_source_next_ref(src, &rec, err, errn)) == 1) {
-        if (rec->faults & qmask) {
-            /* Judged and counted now, while its raw text exists; its minute's
-             * data quality is noted when the replay reaches its time. */
-            fw_engine_push(&s->e, rec);
-            if (!fw_faults_have_time(rec->faults))
-                continue;
+    fw_batch bt;
+    while ((rc = fw_source_next_batch(src, &bt, err, errn)) == 1) {
+        const fw_prespill *ps = bt.post;
+        if (ps) {
+            for (size_t q = 0; q < ps->nquar; q++) {
+                fw_record rec = bt.recs[ps->quar[q]];
+                rec.line += bt.line_base;
+                fw_engine_push(&s->e, &rec);
+            }
+            if (fw_spill_add_group(rp->spill, &ps->g, offsetof(struct rrec, rec.line), bt.line_base,
+                                   err, errn)) {
+                rc = -1;
+                break;
+            }
+            continue;
         }
-        int64_t arrival = rec->flow.ts_us;
-        if (spread)
-            arrival += (int64_t)(splitmix(&rng) % (spread + 1));
-        struct rrec *r = fw_spill_reserve(rp->spill, arrival, err, errn);
-        if (!r) {
-            rc = -1;
+        for (size_t k = 0; k < bt.n && rc == 1; k++) {
+            fw_record rec = bt.recs[k];
+            rec.line += bt.line_base;
+            if (replay_add(s, rp, &rec, &rng, spread, qmask, err, errn))
+                rc = -1;
+        }
+        if (rc < 0)
             break;
-        }
-        r->flow = rec->flow;
-        r->hash = rec->hash ? rec->hash : fw_record_hash(rec->raw, rec->raw_n);
-        r->line = rec->line;
-        r->faults = rec->faults;
-        r->arrival_us = arrival;
     }
     fw_engine_defer_notes(&s->e, false);
     if (rc < 0 || fw_spill_settle(rp->spill, err, errn))
@@ -774,8 +810,7 @@ int fw_cli_stream(int argc, char **argv)
         stopped = stop_requested != 0;
     } else {
         struct replay rp = {0};
-        if (fw_source_set_threads(src, s.threads, err, sizeof err) ||
-            replay_load(&s, src, &rp, err, sizeof err)) {
+        if (replay_load(&s, src, &rp, err, sizeof err)) {
             fw_err("%s", err);
             replay_free(&rp);
             goto out;
@@ -812,14 +847,14 @@ int fw_cli_stream(int argc, char **argv)
         for (const struct rrec *r; !s.failed && (r = replay_next(&rp, err, sizeof err)); pos++) {
             if (s.ckpt_dir) {
                 if (next_ckpt == INT64_MIN)
-                    next_ckpt = (fw_floor_div(r->flow.ts_us, every) + 1) * every;
-                if (r->flow.ts_us >= next_ckpt) {
+                    next_ckpt = (fw_floor_div(r->rec.flow.ts_us, every) + 1) * every;
+                if (r->rec.flow.ts_us >= next_ckpt) {
                     if (write_checkpoint(&s, pos, false, err, sizeof err)) {
                         fw_err("%s", err);
                         s.failed = 1;
                         break;
                     }
-                    next_ckpt = (fw_floor_div(r->flow.ts_us, every) + 1) * every;
+                    next_ckpt = (fw_floor_div(r->rec.flow.ts_us, every) + 1) * every;
                 }
             }
             if (stop_requested) {
@@ -842,11 +877,11 @@ int fw_cli_stream(int argc, char **argv)
             }
             if (s.measure)
                 fw_engine_set_arrival(&s.e, wall_s());
-            if (r->faults & qmask)
-                fw_engine_note_quarantine(&s.e, r->flow.ts_us); /* counted when read */
+            if (r->rec.faults & qmask)
+                fw_engine_note_quarantine(&s.e, r->rec.flow.ts_us); /* counted when read */
             else
-                fw_engine_push_hashed(&s.e, &r->flow, r->faults, r->hash, r->line);
-            maybe_commit(&s, r->flow.ts_us);
+                fw_engine_push_hashed(&s.e, &r->rec.flow, r->rec.faults, r->rec.hash, r->rec.line);
+            maybe_commit(&s, r->rec.flow.ts_us);
         }
         fw_engine_sync(&s.e);
         if (err[0] && !s.failed) {

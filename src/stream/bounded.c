@@ -9,20 +9,17 @@
 #include "core/ts.h"
 #include "stream/bounded.h"
 #include "stream/engine.h"
+#include "stream/prespill.h"
 #include "stream/spill.h"
 
 #define MINUTE_US (60 * FW_US_PER_S)
 /* Slices of one minute, at most. */
 #define SPLIT_MAX 16
 
-/* A spilled record: a row without quarantine faults, or a quarantined row
- * whose timestamp parsed (kept only to count it in its minute's quality). */
-struct brec {
-    fw_flow flow;
-    uint64_t hash;
-    uint64_t line;
-    fw_faults faults;
-};
+/* A spilled record (stream/prespill.h): a row without quarantine faults, or
+ * a quarantined row whose timestamp parsed (kept only to count it in its
+ * minute's quality). */
+typedef fw_spill_rec brec;
 
 /* Accepted flows of a minute or a slice of one, in order. */
 struct acc {
@@ -107,7 +104,7 @@ fw_bounded *fw_bounded_new(bool per_source, size_t budget, const fw_bounded_sink
     b->per_source = per_source;
     fw_cleaner_init(&b->clean, sinks->quarantine, sinks->ctx);
     b->qmask = fw_quarantine_mask();
-    b->spill = fw_spill_new(MINUTE_US, sizeof(struct brec), budget);
+    b->spill = fw_spill_new(MINUTE_US, sizeof(brec), budget);
     b->first_us = INT64_MAX;
     b->last_us = INT64_MIN;
     b->split_min = FW_BOUNDED_SPLIT_MIN;
@@ -116,22 +113,49 @@ fw_bounded *fw_bounded_new(bool per_source, size_t budget, const fw_bounded_sink
 
 void fw_bounded_set_split(fw_bounded *b, size_t min_records) { b->split_min = min_records; }
 
+/* Judge a quarantined row now, while its raw text exists. */
+static void judge(fw_bounded *b, const fw_record *rec, uint64_t line)
+{
+    fw_clean_hashed(&b->clean, &rec->flow, rec->faults, 0, rec->raw, rec->raw_n, line);
+}
+
 int fw_bounded_push(fw_bounded *b, const fw_record *rec, char *err, size_t errn)
 {
-    if (rec->faults & b->qmask) {
-        /* Judged and counted now, while the raw text exists. */
-        fw_clean_hashed(&b->clean, &rec->flow, rec->faults, 0, rec->raw, rec->raw_n, rec->line);
-        if (!fw_faults_have_time(rec->faults))
-            return 0;
-    }
-    struct brec *r = fw_spill_reserve(b->spill, rec->flow.ts_us, err, errn);
+    if (rec->faults & b->qmask)
+        judge(b, rec, rec->line);
+    if (!fw_prespill_wanted(rec, b->qmask))
+        return 0;
+    brec *r = fw_spill_reserve(b->spill, rec->flow.ts_us, err, errn);
     if (!r)
         return -1;
-    r->flow = rec->flow;
-    r->hash = rec->hash ? rec->hash : fw_record_hash(rec->raw, rec->raw_n);
-    r->line = rec->line;
-    r->faults = rec->faults;
+    fw_spill_rec_fill(r, rec, rec->line);
     return 0;
+}
+
+void fw_bounded_post(fw_bounded *b, fw_post *post)
+{
+    /* Static: decoding threads may still use it after b is gone. */
+    static const fw_prespill_opts pre = {.bucket_us = MINUTE_US, .rec_size = sizeof(brec)};
+    fw_prespill_hook(post, &pre);
+}
+
+int fw_bounded_push_batch(fw_bounded *b, const fw_batch *bt, char *err, size_t errn)
+{
+    const fw_prespill *ps = bt->post;
+    if (!ps) {
+        for (size_t k = 0; k < bt->n; k++) {
+            fw_record rec = bt->recs[k];
+            rec.line += bt->line_base;
+            if (fw_bounded_push(b, &rec, err, errn))
+                return -1;
+        }
+        return 0;
+    }
+    for (size_t q = 0; q < ps->nquar; q++) {
+        const fw_record *rec = &bt->recs[ps->quar[q]];
+        judge(b, rec, rec->line + bt->line_base);
+    }
+    return fw_spill_add_group(b->spill, &ps->g, offsetof(brec, line), bt->line_base, err, errn);
 }
 
 /* ---- pass 2 ------------------------------------------------------------- */
@@ -301,9 +325,9 @@ static void job_queue(fw_bounded *b, struct job *j)
 static void push_slice(const fw_bounded *b, fw_engine *e, const fw_spill_sorted *m, size_t begin,
                        size_t end)
 {
-    const struct brec *recs = m->recs;
+    const brec *recs = m->recs;
     for (size_t k = begin; k < end; k++) {
-        const struct brec *r = &recs[(uint32_t)m->order[k]];
+        const brec *r = &recs[(uint32_t)m->order[k]];
         if (r->faults & b->qmask)
             fw_engine_note_quarantine(e, r->flow.ts_us);
         else
@@ -313,7 +337,7 @@ static void push_slice(const fw_bounded *b, fw_engine *e, const fw_spill_sorted 
 
 static int64_t ts_at(const fw_spill_sorted *m, size_t k)
 {
-    return ((const struct brec *)m->recs)[(uint32_t)m->order[k]].flow.ts_us;
+    return ((const brec *)m->recs)[(uint32_t)m->order[k]].flow.ts_us;
 }
 
 /* If a queued slice waits, aggregate it and return true.  Called with b->mu
@@ -389,7 +413,7 @@ static size_t split(struct worker *w, size_t len)
 static int prepare(struct worker *w, size_t i, char *err, size_t errn)
 {
     fw_bounded *b = w->b;
-    if (fw_spill_read_sorted(b->spill, i, offsetof(struct brec, flow.ts_us), &w->minute, err, errn))
+    if (fw_spill_read_sorted(b->spill, i, offsetof(brec, flow.ts_us), &w->minute, err, errn))
         return -1;
     w->acc.n = 0;
     size_t first = split(w, w->minute.len);

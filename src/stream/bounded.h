@@ -62,6 +62,12 @@ fw_bounded *fw_bounded_new(bool per_source, size_t budget, const fw_bounded_sink
 void fw_bounded_set_split(fw_bounded *b, size_t min_records);
 /* Pass 1: one decoded record.  0, or -1 with a message (spill file). */
 int fw_bounded_push(fw_bounded *b, const fw_record *rec, char *err, size_t errn);
+/* The same for a batch of records (fw_source_next_batch); with the state
+ * of the post hook fw_bounded_post gives, which the source then runs on its
+ * decoding threads (see stream/prespill.h), the records are spilled in one
+ * copy per minute.  Set the hook before fw_source_set_threads. */
+void fw_bounded_post(fw_bounded *b, fw_post *post);
+int fw_bounded_push_batch(fw_bounded *b, const fw_batch *bt, char *err, size_t errn);
 /* Pass 2 on nthreads threads (the caller's among them).  0, or -1 with a
  * message (reading the spill back, starting a thread). */
 int fw_bounded_run(fw_bounded *b, unsigned nthreads, char *err, size_t errn);
