@@ -12,10 +12,12 @@
 #include "input/csv.h"
 #include "input/parallel.h"
 
-/* A range's nominal size.  The ranges decoded or being decoded beyond the
- * consumer's are at most one per thread and one ready (fw_par.ahead): enough
- * to keep both sides busy, and what bounds the memory. */
-#define RANGE_BYTES (2u << 20)
+/* The ranges decoded or being decoded beyond the consumer's are at most one
+ * per thread and one ready (fw_par.ahead): enough to keep both sides busy,
+ * and what bounds the memory.  1 MiB rather than 2: with the batch's post
+ * state (stream/prespill.h) a range holds some 5 MiB, and on the 10x file
+ * two threads peaked at 58 MiB with 2 MiB ranges, 50 MiB with 1, as fast. */
+#define RANGE_BYTES FW_PAR_RANGE_BYTES
 
 struct range {
     uint64_t start, end;        /* bytes [start, end) of the file, set when decoded */

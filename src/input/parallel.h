@@ -2,7 +2,7 @@
  * parallel.h - decoding a file's rows on several threads, handed out in
  * file order.
  *
- * The file is cut into ranges of about 2 MiB, each beginning after a
+ * The file is cut into ranges of about 1 MiB, each beginning after a
  * newline; whoever decodes a range finds its cut with a short read there.
  * nthreads - 1 worker threads read and decode ranges (CSV split,
  * fw_seed_decode, the dedup hash), at most a few ranges ahead of the
@@ -15,8 +15,9 @@
  * (its last record ends at a newline with no CSV error); otherwise, as with
  * stray quotes, reading falls back to the sequential reader from that record
  * on, so the result stays identical.  Memory: the ranges in flight (one per
- * thread and one ready), their bytes and decoded records: about 4.5 MiB a
- * range with the seed's rows.
+ * thread and one ready), their bytes, decoded records and any post state
+ * (see fw_post): about 2.5 MiB a range with the seed's rows, 2.4 MiB more
+ * with the batch's post state.
  */
 #ifndef FW_PARALLEL_H
 #define FW_PARALLEL_H
@@ -26,6 +27,9 @@
 
 #include "input/seedcsv.h"
 #include "input/source.h"
+
+/* A range's nominal size. */
+#define FW_PAR_RANGE_BYTES (1u << 20)
 
 typedef struct fw_par fw_par;
 

@@ -282,26 +282,32 @@ fi
 
 # 14. Decoding on several threads gives exactly what one thread gives: the
 #     summary, every stored table and the alerts, on the seed file and on a
-#     file with blank lines, a quoted field spanning lines and escaped quotes
-#     after the first 4 MiB cut, and a stray quote before it (which misleads
-#     the cut's quote count, so that the sequential fallback must take over);
-#     and on a file with a record over 1 MiB in its last range.
+#     file with blank lines, a stray quote, and a quoted field with escaped
+#     quotes whose newline is the first one at a range's cut (1 MiB ranges,
+#     src/input/parallel.h), so that the range before it does not end cleanly
+#     and the sequential fallback must take over; and on a file with a
+#     record over 1 MiB in its last range.
 "$FW" generate --seed 3 --duration 45 --rate 500 --no-attacks --attack syn_flood:10-14:40 -o pt.csv 2>/dev/null
 /usr/bin/python3 - <<'PY'
 lines = open("pt.csv").read().split("\n")
 out, size = [lines[0]], len(lines[0]) + 1
+# Range k's cut: the first newline at or after the data's start + k MiB - 1.
+cut = size + 5 * (1 << 20) - 1
 multi = False
 for i, r in enumerate(l for l in lines[1:] if l):
     if i == 100 and '"' not in r:
         r = r.replace(",", ',cor"rupted', 1)
-    elif not multi and size > 5_000_000:
+    elif not multi and cut - size < 600:
         p = r.split(",")
-        p[22] = '"agent\nwith a newline, and ""quotes"""'
+        head = ",".join(p[:22]) + ',"agent'
+        p[22] = '"agent' + "a" * (cut - size - len(head)) + '\nwith a newline, and ""quotes"""'
         r, multi = ",".join(p), True
+        assert len(head) < cut - size and r[cut - size] == "\n"
     out.append(r)
+    size += len(r) + 1
     if i % 50000 == 7:
         out.append("")
-    size += len(out[-1]) + 1
+        size += 1
 open("pt_nasty.csv", "w").write("\n".join(out) + "\n")
 # A clean file but for a record over 1 MiB in its last range, rows after it.
 clean = [l for l in lines if l]

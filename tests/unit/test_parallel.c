@@ -13,9 +13,10 @@
 #include <cmocka.h>
 #include <xxhash.h>
 
+#include "input/parallel.h"
 #include "input/source.h"
 
-#define MIB (1u << 20)
+#define RANGE FW_PAR_RANGE_BYTES
 
 static const char header[] =
     "timestamp,source_ip,dest_ip,source_port,dest_port,protocol,packet_size,ttl,flags,"
@@ -203,8 +204,8 @@ static void test_ranges_line_numbers(void **state)
     struct buf b = {0};
     put(&b, header, sizeof header - 1);
     unsigned i = 0;
-    size_t cut = sizeof header - 1 + 2 * MIB;
-    while (b.n < 7 * MIB) {
+    size_t cut = sizeof header - 1 + RANGE;
+    while (b.n < 3 * RANGE + RANGE / 2) {
         put_row(&b, i, i % 5 == 0 ? "\r\n" : "\n");
         i++;
         if (i % 3001 == 0)
@@ -212,10 +213,10 @@ static void test_ranges_line_numbers(void **state)
         if (b.n >= cut - 1) {
             /* A blank line just past the nominal cut. */
             put(&b, "\n\n", 2);
-            cut += 2 * MIB;
+            cut += RANGE;
         }
     }
-    /* 7 MiB: four ranges, each one batch with the hook's state. */
+    /* 3.5 ranges: four, each one batch with the hook's state. */
     assert_int_equal(check_same(&b, i), 4);
     free(b.p);
 }
@@ -230,7 +231,7 @@ static void test_cut_inside_quotes(void **state)
     put(&b, header, sizeof header - 1);
     unsigned i = 0;
     /* Ranges are cut from the first data row on. */
-    size_t cut = sizeof header - 1 + 2 * MIB - 1;
+    size_t cut = sizeof header - 1 + 2 * RANGE - 1;
     while (b.n + 400 < cut)
         put_row(&b, i++, "\n");
     /* Pad the quoted user agent so that its newline lands on the cut. */
@@ -244,11 +245,12 @@ static void test_cut_inside_quotes(void **state)
         put(&b, "a", 1);
     put(&b, "\nsecond line\"\n", 14);
     i++;
-    while (b.n < 5 * MIB)
+    while (b.n < 5 * RANGE)
         put_row(&b, i++, "\n");
-    /* The first range, less its last record, is one batch with the hook's
-     * state; from there on reading is sequential, one record a batch. */
-    assert_int_equal(check_same(&b, i), 1);
+    /* The first range, and the second less its last record, are a batch
+     * each with the hook's state; from there on reading is sequential, one
+     * record a batch. */
+    assert_int_equal(check_same(&b, i), 2);
     free(b.p);
 }
 
@@ -259,7 +261,7 @@ static void test_no_final_newline(void **state)
     struct buf b = {0};
     put(&b, header, sizeof header - 1);
     unsigned i = 0;
-    while (b.n < 3 * MIB)
+    while (b.n < RANGE + RANGE / 2)
         put_row(&b, i++, "\n");
     put_row(&b, i++, "");
     assert_int_equal(check_same(&b, i), 2);
