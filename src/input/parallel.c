@@ -13,10 +13,11 @@
 #include "input/parallel.h"
 
 /* The ranges decoded or being decoded beyond the consumer's are at most one
- * per thread and one ready (fw_par.ahead): enough to keep both sides busy,
+ * per thread and three ready (fw_par.ahead): enough to keep both sides busy,
  * and what bounds the memory.  1 MiB rather than 2: with the batch's post
- * state (stream/prespill.h) a range holds some 5 MiB, and on the 10x file
- * two threads peaked at 58 MiB with 2 MiB ranges, 50 MiB with 1, as fast. */
+ * state (stream/prespill.h) a 2 MiB range held some 5 MiB, and on the 10x
+ * file two threads peaked at 58 MiB with 2 MiB ranges (one ready), 50 MiB
+ * with 1 MiB, as fast. */
 #define RANGE_BYTES FW_PAR_RANGE_BYTES
 
 struct range {
@@ -270,7 +271,11 @@ fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, ui
     p->r = fw_xcalloc(p->nr ? p->nr : 1, sizeof *p->r);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
-    p->ahead = (size_t)nthreads + 1; /* set before any worker reads it */
+    /* Three ready beyond one per thread: the consumer spends part of its
+     * time appending and writing the spill, and with fewer the workers
+     * waited on the window (two threads: the replay's load 0.165 -> 0.145 s,
+     * medians of 12; +7 MiB at the peak of batch on the 10x file). */
+    p->ahead = (size_t)nthreads + 3; /* set before any worker reads it */
     p->spare_cap = p->ahead + 1;
     p->spare = fw_xcalloc(p->spare_cap, sizeof *p->spare);
     /* The consumer decodes too while it would wait (fw_par_next), so

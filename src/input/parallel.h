@@ -15,9 +15,9 @@
  * (its last record ends at a newline with no CSV error); otherwise, as with
  * stray quotes, reading falls back to the sequential reader from that record
  * on, so the result stays identical.  Memory: the ranges in flight (one per
- * thread and one ready), their bytes, decoded records and any post state
- * (see fw_post): about 2.5 MiB a range with the seed's rows, 2.4 MiB more
- * with the batch's post state.
+ * thread and three ready), their bytes, decoded records and any post state
+ * (see fw_post): about 2 MiB a range with the seed's rows, 1 MiB more with
+ * the batch's post state.
  */
 #ifndef FW_PARALLEL_H
 #define FW_PARALLEL_H
