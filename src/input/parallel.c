@@ -86,7 +86,7 @@ struct fw_par {
  * whoever decodes them, with a short read near each cut, instead of by a
  * serial pass over the whole file before any decoding can start.  A cut may
  * fall inside a quoted field that spans lines; the range before it then
- * does not end cleanly and reading goes sequential from there (fw_par_next),
+ * does not end cleanly and reading goes sequential from there (next_range),
  * so the result is the same.  Returns 0, or an errno.
  */
 static int boundary(const fw_par *p, size_t k, uint64_t *at)
@@ -278,7 +278,7 @@ fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, ui
     p->ahead = (size_t)nthreads + 3; /* set before any worker reads it */
     p->spare_cap = p->ahead + 1;
     p->spare = fw_xcalloc(p->spare_cap, sizeof *p->spare);
-    /* The consumer decodes too while it would wait (fw_par_next), so
+    /* The consumer decodes too while it would wait (next_range), so
      * nthreads - 1 workers keep nthreads cores busy. */
     unsigned nworkers = nthreads > 1 ? nthreads - 1 : 1;
     p->th = fw_xcalloc(nworkers, sizeof *p->th);
@@ -396,23 +396,6 @@ static int next_range(fw_par *p, struct range **rp, size_t *ntrusted, char *err,
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
-}
-
-int fw_par_next(fw_par *p, const fw_record **out, char *err, size_t errn)
-{
-    struct range *r;
-    size_t t;
-    int rc = next_range(p, &r, &t, err, errn);
-    if (rc == 2) {
-        *out = &p->seq_rec;
-        return fw_record_read(p->seq, p->name, p->schema, p->empty, &p->seq_rec, err, errn);
-    }
-    if (rc != 1)
-        return rc;
-    fw_record *rec = &r->recs[p->pos++];
-    rec->line += p->line_base; /* the range is ours now */
-    *out = rec;
-    return 1;
 }
 
 int fw_par_next_batch(fw_par *p, fw_batch *b, char *err, size_t errn)

@@ -41,12 +41,10 @@ typedef struct fw_par fw_par;
 fw_par *fw_par_start(int fd, const char *name, uint64_t size, uint64_t start, uint64_t lines_before,
                      const fw_seed_schema *schema, unsigned nthreads, uint64_t *empty,
                      const fw_post *post, char *err, size_t errn);
-/* The next record in file order: 1, 0 at the end, -1 on a read error.  *rec
- * points into the reader's memory and is valid until the next call. */
-int fw_par_next(fw_par *p, const fw_record **rec, char *err, size_t errn);
-/* The rest of the current range's trusted records at once, with the post
- * hook's state if it covers exactly them; or one record of the sequential
- * fallback. */
+/* The next records in file order: the rest of the current range's trusted
+ * records at once, with the post hook's state if it covers exactly them, or
+ * one record of the sequential fallback.  1, 0 at the end, -1 on a read
+ * error; the batch points into the reader's memory until the next call. */
 int fw_par_next_batch(fw_par *p, fw_batch *b, char *err, size_t errn);
 uint64_t fw_par_offset(const fw_par *p);
 uint64_t fw_par_blank_lines(const fw_par *p);

@@ -23,6 +23,8 @@ struct fw_source {
     fw_par *par;     /* decoding on several threads, or NULL */
     fw_record rec;   /* the last record read without par */
     fw_post post;    /* fw_source_set_post */
+    fw_batch cur;    /* fw_source_next with par: the batch being handed out */
+    size_t at;       /* its next record */
 };
 
 static bool looks_binary(const fw_csv_row *h)
@@ -155,14 +157,6 @@ int fw_record_read(fw_csv *csv, const char *name, const fw_seed_schema *schema,
     return 1;
 }
 
-int fw_source_next_ref(fw_source *s, const fw_record **rec, char *err, size_t errn)
-{
-    if (s->par)
-        return fw_par_next(s->par, rec, err, errn);
-    *rec = &s->rec;
-    return fw_record_read(s->csv, s->name, &s->schema, s->empty, &s->rec, err, errn);
-}
-
 void fw_source_set_post(fw_source *s, const fw_post *post) { s->post = *post; }
 
 int fw_source_next_batch(fw_source *s, fw_batch *b, char *err, size_t errn)
@@ -175,11 +169,17 @@ int fw_source_next_batch(fw_source *s, fw_batch *b, char *err, size_t errn)
 
 int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
 {
-    const fw_record *r;
-    int rc = fw_source_next_ref(s, &r, err, errn);
-    if (rc == 1)
-        *rec = *r;
-    return rc;
+    if (!s->par)
+        return fw_record_read(s->csv, s->name, &s->schema, s->empty, rec, err, errn);
+    if (s->at == s->cur.n) {
+        int rc = fw_par_next_batch(s->par, &s->cur, err, errn);
+        if (rc != 1)
+            return rc;
+        s->at = 0;
+    }
+    *rec = s->cur.recs[s->at++];
+    rec->line += s->cur.line_base;
+    return 1;
 }
 
 void fw_source_set_idle(fw_source *s, int timeout_ms, void (*idle)(void *ctx), void *ctx)

@@ -44,11 +44,9 @@ fw_source *fw_source_open(const char *path, char *err, size_t errn);
 fw_source *fw_source_open_mem(const char *buf, size_t n, const char *name, char *err, size_t errn);
 void fw_source_close(fw_source *s);
 
-/* 1 and a record, 0 at the end, -1 on a read error (message in err). */
+/* 1 and a record, 0 at the end, -1 on a read error (message in err).  Read
+ * a source either this way or in batches (below), not both. */
 int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn);
-/* The same without copying the record: *rec is valid until the next call
- * (the hot loops of batch and the stream replay). */
-int fw_source_next_ref(fw_source *s, const fw_record **rec, char *err, size_t errn);
 
 /*
  * Reading in batches (the hot loops of batch and the stream replay): the
