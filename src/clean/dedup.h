@@ -3,12 +3,14 @@
  *
  * A record is identified by a 64-bit hash of its raw text.  Exact
  * duplicates carry the same timestamp, so the seen-set is split into
- * event-time slices (one minute each) and a duplicate is always looked up
- * in its own slice; a slice is dropped when the watermark passes it.  A
- * bounded input that holds the watermark keeps every slice until its end.
- * Memory: 8-16 bytes per distinct record in the open slices.  Two
- * different records of one slice share a hash with probability about
- * n^2 / 2^65 (2e-8 for a million records in one minute).
+ * event-time slices (one second each, small enough to stay in cache) and a
+ * duplicate is always looked up in its own slice; slices are dropped a
+ * minute at a time, when the watermark passes the end of their minute (so
+ * a record is late exactly when its minute is).  A bounded input that
+ * holds the watermark keeps every slice until its end.  Memory: 8-16 bytes
+ * per distinct record in the open slices.  Two different records of one
+ * slice share a hash with probability about n^2 / 2^65 (2e-8 for a million
+ * records in one second).
  */
 #ifndef FW_DEDUP_H
 #define FW_DEDUP_H

@@ -18,7 +18,7 @@
 #include <stdio.h>
 #include <xxhash.h>
 
-#define FW_CKPT_VERSION 2
+#define FW_CKPT_VERSION 3
 
 typedef struct fw_ckpt_writer {
     FILE *f;

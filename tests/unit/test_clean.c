@@ -742,11 +742,23 @@ static void test_dedup_is_late_after_watermark(void **state)
     fw_dedup_init(&d);
     int64_t t = 1767225600LL * 1000000;
     assert_int_equal(fw_dedup_check(&d, t, 42), 0);
-    assert_int_equal(fw_dedup_check(&d, t + 1, 42), 1); /* same minute slice */
-    assert_int_equal(fw_dedup_check(&d, t + 61000000, 42), 0); /* next slice */
+    assert_int_equal(fw_dedup_check(&d, t + 1, 42), 1); /* same slice */
+    assert_int_equal(fw_dedup_check(&d, t + 61000000, 42), 0); /* next minute */
+    /* Slices are seconds, dropped a minute at a time: a watermark inside a
+     * minute leaves all of it open, earlier seconds included. */
+    assert_int_equal(fw_dedup_check(&d, t + 30000000, 7), 0);
+    fw_dedup_advance(&d, t + 59999999);
+    assert_int_equal(fw_dedup_check(&d, t, 42), 1);
+    assert_int_equal(fw_dedup_check(&d, t + 5000000, 44), 0);
+    assert_int_equal(fw_dedup_check(&d, t + 30000000, 7), 1);
     fw_dedup_advance(&d, t + 60000000);
     assert_int_equal(fw_dedup_check(&d, t, 43), -1);
+    assert_int_equal(fw_dedup_check(&d, t + 59999999, 43), -1);
     assert_int_equal(fw_dedup_check(&d, t + 61000000, 42), 1);
+    /* Past the minute's end but not the next minute's: that one stays. */
+    fw_dedup_advance(&d, t + 119000000);
+    assert_int_equal(fw_dedup_check(&d, t + 61000000, 42), 1);
+    assert_int_equal(fw_dedup_check(&d, t + 60000000, 45), 0);
     fw_dedup_destroy(&d);
 }
 
