@@ -687,6 +687,16 @@ static void eval_src(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
     if (!ss)
         return;
     const fw_config *c = d->cfg;
+    /* Distinct ports and hosts cannot exceed the events, nor the window's
+     * events those of all the slots: most sources stop here, at a sum. */
+    double least = c->scan_ports < c->scan_hosts ? c->scan_ports : c->scan_hosts;
+    if (c->src_rate_events < least)
+        least = c->src_rate_events;
+    unsigned all = 0;
+    for (int k = 0; k < SRC_SLOTS; k++)
+        all += ss->ev[k];
+    if (all < least)
+        return;
     int32_t slot = pane / d->slot_panes;
     uint64_t events = 0;
     unsigned live = 0; /* slots inside the window, as a bit mask */
@@ -698,11 +708,6 @@ static void eval_src(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
         events += ss->ev[i];
         live |= 1u << i;
     }
-    /* Distinct ports and hosts cannot exceed the events: most sources stop
-     * here, before any bitmap is touched. */
-    double least = c->scan_ports < c->scan_hosts ? c->scan_ports : c->scan_hosts;
-    if (c->src_rate_events < least)
-        least = c->src_rate_events;
     if (events < least)
         return;
     /* A source sending into a network that already has a flood incident is
