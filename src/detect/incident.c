@@ -711,7 +711,8 @@ int fw_incidents_save(const fw_incidents *m, fw_ckpt_writer *w)
             put_str(w, in->params[k].name);
         fw_ckpt_put_u64(w, in->top_src.n);
         fw_ckpt_put_u64(w, in->top_src.evictions);
-        fw_ckpt_put(w, in->top_src.heap, in->top_src.n * sizeof *in->top_src.heap);
+        for (uint32_t k = 0; k < in->top_src.n; k++)
+            fw_ckpt_put(w, fw_topk_at(&in->top_src, k), sizeof(fw_topk_entry));
     }
     return w->err ? -1 : 0;
 }

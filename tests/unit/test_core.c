@@ -455,6 +455,93 @@ static void test_topk_exact_and_heavy_hitters(void **state)
     fw_topk_destroy(&t);
 }
 
+/* The heap as it was before it held slot indexes: entries moved in the
+ * array, found by a linear scan.  Same comparisons, so the same order. */
+struct ref_topk {
+    fw_topk_entry e[16];
+    uint32_t n, k;
+};
+
+static void ref_swap(struct ref_topk *r, uint32_t i, uint32_t j)
+{
+    fw_topk_entry t = r->e[i];
+    r->e[i] = r->e[j];
+    r->e[j] = t;
+}
+
+static void ref_down(struct ref_topk *r, uint32_t i)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, rr = l + 1, m = i;
+        if (l < r->n && r->e[l].count < r->e[m].count)
+            m = l;
+        if (rr < r->n && r->e[rr].count < r->e[m].count)
+            m = rr;
+        if (m == i)
+            return;
+        ref_swap(r, i, m);
+        i = m;
+    }
+}
+
+static void ref_add(struct ref_topk *r, const fw_addr *key, uint64_t count)
+{
+    for (uint32_t i = 0; i < r->n; i++)
+        if (fw_addr_eq(&r->e[i].key, key)) {
+            r->e[i].count += count;
+            ref_down(r, i);
+            return;
+        }
+    if (r->n < r->k) {
+        uint32_t i = r->n++;
+        r->e[i] = (fw_topk_entry){.key = *key, .count = count};
+        while (i > 0 && r->e[(i - 1) / 2].count > r->e[i].count) {
+            ref_swap(r, i, (i - 1) / 2);
+            i = (i - 1) / 2;
+        }
+        return;
+    }
+    uint64_t floor = r->e[0].count;
+    r->e[0] = (fw_topk_entry){.key = *key, .count = floor + count, .error = floor};
+    ref_down(r, 0);
+}
+
+/* Slots and heap positions agree, the heap is a min-heap, and its order is
+ * the entry-moving heap's after every add: ties among the smallest counts
+ * are evicted alike, so results (and checkpoints) are unchanged. */
+static void test_topk_same_order_as_moving_heap(void **state)
+{
+    fw_topk t;
+    struct ref_topk r = {.k = 16};
+    fw_topk_init(&t, 16);
+    uint64_t x = 12345;
+    for (int step = 0; step < 20000; step++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        fw_addr a;
+        /* Keys 0..39 with a few heavy ones; counts 1-4, many ties. */
+        uint32_t k = (uint32_t)(x >> 33) % 40;
+        if (k >= 30)
+            k %= 3;
+        fw_addr_set_v4(&a, k);
+        uint64_t c = 1 + (x >> 20) % 4;
+        fw_topk_add(&t, &a, c, c, c);
+        ref_add(&r, &a, c);
+        assert_int_equal(t.n, r.n);
+        for (uint32_t i = 0; i < t.n; i++) {
+            const fw_topk_entry *e = fw_topk_at(&t, i);
+            assert_true(fw_addr_eq(&e->key, &r.e[i].key));
+            assert_int_equal(e->count, r.e[i].count);
+            assert_int_equal(e->error, r.e[i].error);
+            assert_int_equal(t.at[t.heap[i]], i);
+            assert_int_equal(*(uint32_t *)fw_amap_get(&t.pos, &e->key), t.heap[i]);
+            if (i)
+                assert_true(fw_topk_at(&t, (i - 1) / 2)->count <= e->count);
+        }
+    }
+    assert_false(fw_topk_exact(&t));
+    fw_topk_destroy(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_amap_insert_delete_iterate),
         cmocka_unit_test(test_distinct_exact_then_sketch),
         cmocka_unit_test(test_topk_exact_and_heavy_hitters),
+        cmocka_unit_test(test_topk_same_order_as_moving_heap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
