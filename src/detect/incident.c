@@ -525,21 +525,22 @@ void fw_incidents_signal(fw_incidents *m, const fw_signal *s, int64_t now_us)
 
 static void add_port(struct incident *in, uint16_t port, uint64_t n)
 {
-    for (unsigned i = 0; i < in->nports; i++)
+    /* One pass: the port, or the first of the least counted (which a new
+     * port replaces when the list is full: space-saving). */
+    unsigned mi = 0;
+    for (unsigned i = 0; i < in->nports; i++) {
         if (in->ports[i].port == port) {
             in->ports[i].n += n;
             return;
         }
+        if (in->ports[i].n < in->ports[mi].n)
+            mi = i;
+    }
     if (in->nports < NPORTS) {
         in->ports[in->nports].port = port;
         in->ports[in->nports++].n = n;
         return;
     }
-    /* Space-saving: the new port replaces the least counted one. */
-    unsigned mi = 0;
-    for (unsigned i = 1; i < NPORTS; i++)
-        if (in->ports[i].n < in->ports[mi].n)
-            mi = i;
     in->ports[mi].port = port;
     in->ports[mi].n += n;
 }
