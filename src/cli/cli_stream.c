@@ -75,6 +75,7 @@ struct rrec {
     fw_spill_rec rec;     /* flow, hash, line, faults (stream/prespill.h) */
     int64_t arrival_us;   /* replay time: event time plus any --disorder */
 };
+_Static_assert(offsetof(struct rrec, rec) == 0, "a spilled record begins with fw_spill_rec");
 
 struct stream {
     const char *input, *alerts_path, *db_path, *hook, *late_path, *ckpt_dir, *stats_path;
@@ -273,6 +274,10 @@ static int replay_add(struct stream *s, struct replay *rp, const fw_record *rec,
     return 0;
 }
 
+/* A quarantined row read with a batch of the decoding threads' (its
+ * spilling, for the minute's quality, is the batch's). */
+static void push_quarantined(void *ctx, const fw_record *rec) { fw_engine_push(ctx, rec); }
+
 /* Read the whole input.  Without --disorder, arrival is event time, and
  * the decoding threads group the records by minute (stream/prespill.h); the
  * jitter of --disorder draws from one sequence in file order, so it is
@@ -298,23 +303,15 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
     fw_engine_defer_notes(&s->e, true);
     fw_batch bt;
     while ((rc = fw_source_next_batch(src, &bt, err, errn)) == 1) {
-        const fw_prespill *ps = bt.post;
-        if (ps) {
-            for (size_t q = 0; q < ps->nquar; q++) {
-                fw_record rec = bt.recs[ps->quar[q]];
-                rec.line += bt.line_base;
-                fw_engine_push(&s->e, &rec);
-            }
-            if (fw_spill_add_group(rp->spill, &ps->g, offsetof(struct rrec, rec.line), bt.line_base,
-                                   err, errn)) {
+        if (bt.post) {
+            if (fw_prespill_take(&bt, rp->spill, push_quarantined, &s->e, err, errn)) {
                 rc = -1;
                 break;
             }
             continue;
         }
         for (size_t k = 0; k < bt.n && rc == 1; k++) {
-            fw_record rec = bt.recs[k];
-            rec.line += bt.line_base;
+            fw_record rec = fw_batch_record(&bt, k);
             if (replay_add(s, rp, &rec, &rng, spread, qmask, err, errn))
                 rc = -1;
         }

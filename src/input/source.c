@@ -177,8 +177,7 @@ int fw_source_next(fw_source *s, fw_record *rec, char *err, size_t errn)
             return rc;
         s->at = 0;
     }
-    *rec = s->cur.recs[s->at++];
-    rec->line += s->cur.line_base;
+    *rec = fw_batch_record(&s->cur, s->at++);
     return 1;
 }
 

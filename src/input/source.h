@@ -73,6 +73,14 @@ typedef struct fw_batch {
     void *post;            /* the post hook's state for exactly these records, or NULL */
 } fw_batch;
 
+/* Record k of a batch, with its line made absolute. */
+static inline fw_record fw_batch_record(const fw_batch *b, size_t k)
+{
+    fw_record rec = b->recs[k];
+    rec.line += b->line_base;
+    return rec;
+}
+
 /* Set before fw_source_set_threads; post is copied. */
 void fw_source_set_post(fw_source *s, const fw_post *post);
 /* 1 and a batch of one or more records, 0 at the end, -1 on a read error. */

@@ -114,15 +114,16 @@ fw_bounded *fw_bounded_new(bool per_source, size_t budget, const fw_bounded_sink
 void fw_bounded_set_split(fw_bounded *b, size_t min_records) { b->split_min = min_records; }
 
 /* Judge a quarantined row now, while its raw text exists. */
-static void judge(fw_bounded *b, const fw_record *rec, uint64_t line)
+static void judge(void *ctx, const fw_record *rec)
 {
-    fw_clean_hashed(&b->clean, &rec->flow, rec->faults, 0, rec->raw, rec->raw_n, line);
+    fw_bounded *b = ctx;
+    fw_clean_hashed(&b->clean, &rec->flow, rec->faults, 0, rec->raw, rec->raw_n, rec->line);
 }
 
 int fw_bounded_push(fw_bounded *b, const fw_record *rec, char *err, size_t errn)
 {
     if (rec->faults & b->qmask)
-        judge(b, rec, rec->line);
+        judge(b, rec);
     if (!fw_prespill_wanted(rec, b->qmask))
         return 0;
     brec *r = fw_spill_reserve(b->spill, rec->flow.ts_us, err, errn);
@@ -141,21 +142,14 @@ void fw_bounded_post(fw_bounded *b, fw_post *post)
 
 int fw_bounded_push_batch(fw_bounded *b, const fw_batch *bt, char *err, size_t errn)
 {
-    const fw_prespill *ps = bt->post;
-    if (!ps) {
-        for (size_t k = 0; k < bt->n; k++) {
-            fw_record rec = bt->recs[k];
-            rec.line += bt->line_base;
-            if (fw_bounded_push(b, &rec, err, errn))
-                return -1;
-        }
-        return 0;
+    if (bt->post)
+        return fw_prespill_take(bt, b->spill, judge, b, err, errn);
+    for (size_t k = 0; k < bt->n; k++) {
+        fw_record rec = fw_batch_record(bt, k);
+        if (fw_bounded_push(b, &rec, err, errn))
+            return -1;
     }
-    for (size_t q = 0; q < ps->nquar; q++) {
-        const fw_record *rec = &bt->recs[ps->quar[q]];
-        judge(b, rec, rec->line + bt->line_base);
-    }
-    return fw_spill_add_group(b->spill, &ps->g, offsetof(brec, line), bt->line_base, err, errn);
+    return 0;
 }
 
 /* ---- pass 2 ------------------------------------------------------------- */

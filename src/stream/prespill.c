@@ -1,4 +1,5 @@
 /* prespill.c - pass 1's work per record, on the decoding threads (see prespill.h). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,18 @@ static void free_state(void *state)
     fw_spill_group_free(&ps->g);
     free(ps->quar);
     free(ps);
+}
+
+int fw_prespill_take(const fw_batch *bt, fw_spill *s,
+                     void (*quarantined)(void *ctx, const fw_record *rec), void *ctx, char *err,
+                     size_t errn)
+{
+    const fw_prespill *ps = bt->post;
+    for (size_t q = 0; q < ps->nquar; q++) {
+        fw_record rec = fw_batch_record(bt, ps->quar[q]);
+        quarantined(ctx, &rec);
+    }
+    return fw_spill_add_group(s, &ps->g, offsetof(fw_spill_rec, line), bt->line_base, err, errn);
 }
 
 void fw_prespill_hook(fw_post *post, const fw_prespill_opts *o)

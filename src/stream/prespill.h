@@ -54,5 +54,12 @@ typedef struct fw_prespill {
 
 /* The post hook; o must outlive the source's reading. */
 void fw_prespill_hook(fw_post *post, const fw_prespill_opts *o);
+/* Take a batch that carries the hook's state: each quarantined row, with
+ * its absolute line, to quarantined(ctx, rec) in file order, then the
+ * records to spill appended to s (lines rebased).  0, or -1 with a message
+ * (writing the spill). */
+int fw_prespill_take(const fw_batch *bt, fw_spill *s,
+                     void (*quarantined)(void *ctx, const fw_record *rec), void *ctx, char *err,
+                     size_t errn);
 
 #endif
