@@ -90,6 +90,7 @@ struct fw_detector {
     uint32_t nfree, cfree;
     size_t sweep_dst, sweep_src;
     int64_t now_us;            /* newest event time, for detected_at */
+    double src_least;          /* the smallest event count a source rule needs */
     int32_t closing;           /* pane being closed (relative) */
     uint64_t key_bytes_cap;
     fw_detector_stats st;
@@ -129,6 +130,9 @@ fw_detector *fw_detector_new(const fw_config *cfg, fw_incidents *inc)
     fw_amap_init(&d->dst, sizeof(struct dst_state) + (size_t)d->R * sizeof(struct dpane));
     fw_amap_init(&d->src, sizeof(struct src_state));
     d->key_bytes_cap = (uint64_t)(cfg->state_memory_mb * 1024 * 1024);
+    d->src_least = cfg->scan_ports < cfg->scan_hosts ? cfg->scan_ports : cfg->scan_hosts;
+    if (cfg->src_rate_events < d->src_least)
+        d->src_least = cfg->src_rate_events;
     return d;
 }
 
@@ -689,9 +693,7 @@ static void eval_src(fw_detector *d, const fw_addr *key, int32_t pane, int64_t p
     const fw_config *c = d->cfg;
     /* Distinct ports and hosts cannot exceed the events, nor the window's
      * events those of all the slots: most sources stop here, at a sum. */
-    double least = c->scan_ports < c->scan_hosts ? c->scan_ports : c->scan_hosts;
-    if (c->src_rate_events < least)
-        least = c->src_rate_events;
+    double least = d->src_least;
     unsigned all = 0;
     for (int k = 0; k < SRC_SLOTS; k++)
         all += ss->ev[k];
