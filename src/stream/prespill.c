@@ -19,6 +19,7 @@ void fw_spill_rec_fill(fw_spill_rec *r, const fw_record *rec, uint64_t line)
     r->hash = rec->hash ? rec->hash : fw_record_hash(rec->raw, rec->raw_n);
     r->line = line;
     r->faults = rec->faults;
+    r->zero = 0;
 }
 
 static void run(void *ctx, const fw_record *recs, size_t n, void **state)

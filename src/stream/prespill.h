@@ -31,6 +31,7 @@ typedef struct fw_spill_rec {
     uint64_t hash;   /* fw_record_hash of the raw text */
     uint64_t line;
     fw_faults faults;
+    uint32_t zero;   /* what would be padding, written 0: the spill file holds no undefined bytes */
 } fw_spill_rec;
 
 /* Whether a decoded record is spilled: a row without quarantine faults, or
