@@ -10,15 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/ts.h"
 #include "stream/spill.h"
 
+#define STAGE_BYTES (1u << 20)
 #define FIRST_BUF 4096
-#define IOV_BATCH 1024 /* IOV_MAX on Linux */
 
 struct piece_head {
     int64_t prev_off; /* the bucket's previous piece, -1 for none */
@@ -45,10 +44,8 @@ struct fw_spill {
     int fd;              /* -1 until the first spill */
     char path[4096];     /* for messages; already unlinked */
     int64_t file_end;
-    /* spill_all's gather list: each bucket's piece head and buffer. */
-    struct piece_head *heads;
-    struct iovec *iov;
-    size_t iov_cap;         /* buckets the two arrays have room for */
+    char *stage;
+    size_t staged;
 };
 
 fw_spill *fw_spill_new(int64_t bucket_us, size_t rec_size, size_t budget)
@@ -90,12 +87,10 @@ static struct bucket *find_bucket(fw_spill *s, int64_t idx)
     return &s->b[lo];
 }
 
-/* Write iov[0..n) at the end of the file, whole: writev as often as it
- * takes, each call at most IOV_BATCH entries. */
-static int writev_all(fw_spill *s, struct iovec *iov, size_t n, char *err, size_t errn)
+static int write_all(fw_spill *s, const char *p, size_t n, char *err, size_t errn)
 {
     while (n) {
-        ssize_t w = writev(s->fd, iov, (int)(n < IOV_BATCH ? n : IOV_BATCH));
+        ssize_t w = write(s->fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
@@ -103,20 +98,33 @@ static int writev_all(fw_spill *s, struct iovec *iov, size_t n, char *err, size_
                      (long long)s->file_end, w < 0 ? strerror(errno) : "no space");
             return -1;
         }
+        p += w;
+        n -= (size_t)w;
         s->file_end += w;
-        for (size_t done = (size_t)w; done;) {
-            if (done < iov->iov_len) {
-                iov->iov_base = (char *)iov->iov_base + done;
-                iov->iov_len -= done;
-                break;
-            }
-            done -= iov->iov_len;
-            iov++;
-            n--;
-        }
-        while (n && !iov->iov_len)
-            iov++, n--;
     }
+    return 0;
+}
+
+static int stage_flush(fw_spill *s, char *err, size_t errn)
+{
+    int rc = s->staged ? write_all(s, s->stage, s->staged, err, errn) : 0;
+    s->staged = 0;
+    return rc;
+}
+
+/* Append bytes at the logical end of the file (staged, then written). */
+static int stage_put(fw_spill *s, const void *p, size_t n, char *err, size_t errn)
+{
+    if (s->staged + n > STAGE_BYTES) {
+        if (stage_flush(s, err, errn))
+            return -1;
+        if (n > STAGE_BYTES)
+            return write_all(s, p, n, err, errn);
+    }
+    if (!s->stage)
+        s->stage = fw_xmalloc(STAGE_BYTES); /* on first use; fw_spill_settle frees it */
+    memcpy(s->stage + s->staged, p, n);
+    s->staged += n;
     return 0;
 }
 
@@ -133,39 +141,24 @@ static int open_file(fw_spill *s, char *err, size_t errn)
     return 0;
 }
 
-/* Write every bucket's buffer as a piece, with one writev from the buffers
- * themselves (a staging copy cost a memcpy of every spilled byte).  The
- * buffers stay allocated (their sizes settle at the budget's share of each
- * bucket, so refilling them costs no allocation and no page faults);
- * release frees them too. */
+/* Write every bucket's buffer as a piece.  The buffers stay allocated
+ * (their sizes settle at the budget's share of each bucket, so refilling
+ * them costs no allocation and no page faults); release frees them too. */
 static int spill_all(fw_spill *s, bool release, char *err, size_t errn)
 {
     if (s->fd < 0 && open_file(s, err, errn))
         return -1;
-    if (s->iov_cap < s->nb) {
-        s->iov_cap = s->bcap;
-        s->heads = fw_xrealloc(s->heads, s->iov_cap * sizeof *s->heads);
-        s->iov = fw_xrealloc(s->iov, 2 * s->iov_cap * sizeof *s->iov);
-    }
-    size_t niov = 0;
-    int64_t off = s->file_end;
     for (size_t i = 0; i < s->nb; i++) {
         struct bucket *b = &s->b[i];
-        if (!b->len)
-            continue;
-        struct piece_head *h = &s->heads[niov / 2];
-        *h = (struct piece_head){b->last_off, b->last_len};
-        s->iov[niov++] = (struct iovec){h, sizeof *h};
-        s->iov[niov++] = (struct iovec){b->buf, b->len};
-        b->last_off = off;
-        b->last_len = b->len;
-        off += (int64_t)(sizeof *h + b->len);
-    }
-    if (writev_all(s, s->iov, niov, err, errn))
-        return -1;
-    for (size_t i = 0; i < s->nb; i++) {
-        struct bucket *b = &s->b[i];
-        b->len = 0;
+        if (b->len) {
+            int64_t off = s->file_end + (int64_t)s->staged;
+            struct piece_head h = {b->last_off, b->last_len};
+            if (stage_put(s, &h, sizeof h, err, errn) || stage_put(s, b->buf, b->len, err, errn))
+                return -1;
+            b->last_off = off;
+            b->last_len = b->len;
+            b->len = 0;
+        }
         if (release) {
             free(b->buf);
             b->buf = NULL;
@@ -174,7 +167,7 @@ static int spill_all(fw_spill *s, bool release, char *err, size_t errn)
     }
     if (release)
         s->held = 0;
-    return 0;
+    return stage_flush(s, err, errn);
 }
 
 /* Bucket idx with room for need more bytes: its buffer grown, or every
@@ -362,8 +355,10 @@ int fw_spill_settle(fw_spill *s, char *err, size_t errn)
 {
     if (s->fd < 0)
         return 0; /* it all fits: stays in memory */
-    if (spill_all(s, true, err, errn))
+    if (spill_all(s, true, err, errn)) /* it ends with the stage flushed */
         return -1;
+    free(s->stage);
+    s->stage = NULL;
     /* The buffers were many small blocks of the heap: give the pages back,
      * or the next large allocations would come on top of them. */
     malloc_trim(0);
@@ -374,7 +369,7 @@ size_t fw_spill_buckets(const fw_spill *s) { return s->nb; }
 int64_t fw_spill_bucket_start(const fw_spill *s, size_t i) { return s->b[i].idx * s->bucket_us; }
 uint64_t fw_spill_bucket_len(const fw_spill *s, size_t i) { return s->b[i].n; }
 uint64_t fw_spill_count(const fw_spill *s) { return s->count; }
-uint64_t fw_spill_disk_bytes(const fw_spill *s) { return (uint64_t)s->file_end; }
+uint64_t fw_spill_disk_bytes(const fw_spill *s) { return (uint64_t)s->file_end + s->staged; }
 
 static int read_at(const fw_spill *s, void *p, size_t n, int64_t off, char *err, size_t errn)
 {
@@ -402,6 +397,13 @@ int fw_spill_read(fw_spill *s, size_t i, void *out, char *err, size_t errn)
     if (b->len) {
         pos -= b->len;
         memcpy(o + pos, b->buf, b->len);
+    }
+    if (b->last_off >= 0 && s->staged) {
+        /* Adding is over: make every piece readable.  Only the adding
+         * thread can have staged bytes, so this runs once, before any
+         * reader thread starts (see spill.h). */
+        if (stage_flush(s, err, errn))
+            return -1;
     }
     int64_t off = b->last_off;
     uint64_t len = b->last_len;
@@ -523,8 +525,7 @@ void fw_spill_free(fw_spill *s)
         free(s->b[i].buf);
     if (s->fd >= 0)
         close(s->fd);
-    free(s->heads);
-    free(s->iov);
+    free(s->stage);
     free(s->b);
     free(s);
 }

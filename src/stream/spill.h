@@ -10,8 +10,8 @@
  *
  * Memory: each bucket keeps its newest records in a buffer; when the
  * buffers together would pass the budget, all of them are written to the
- * file as pieces, straight from the buffers (one writev for up to 512
- * buckets), and emptied.  A bucket's pieces are chained backwards on disk, so the index in
+ * file as pieces (one 1 MiB staging buffer, so one write per MiB) and
+ * freed.  A bucket's pieces are chained backwards on disk, so the index in
  * memory is one entry per bucket whatever the file's size.  The file is
  * unlinked as soon as it is created: nothing is left behind, even after a
  * crash.  An input that fits the budget never touches the disk.
@@ -29,7 +29,7 @@
 typedef struct fw_spill fw_spill;
 
 /* A spill of records of rec_size bytes in buckets of bucket_us, holding at
- * most budget bytes in memory (besides the index).
+ * most budget bytes in memory (besides the staging buffer and the index).
  * The file is made under $TMPDIR (or /tmp) when first needed.  Never NULL
  * (allocation failure aborts). */
 fw_spill *fw_spill_new(int64_t bucket_us, size_t rec_size, size_t budget);
