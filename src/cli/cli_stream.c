@@ -243,14 +243,8 @@ struct replay {
     fw_spill *spill;
     uint64_t n;              /* records in all */
     size_t bucket;           /* the next bucket to load */
-    /* Two buffers, used in turn: the engine's second thread reads pushed
-     * flows where they lie (fw_engine_split), so a buffer is refilled only
-     * once it is done with them, which by then it nearly always is. */
-    fw_spill_sorted buf[2];
-    uint64_t mark[2];        /* fw_engine_mark when the replay left each */
-    fw_spill_sorted *cur;    /* the loaded bucket, in replay order */
+    fw_spill_sorted cur;     /* the loaded bucket, in replay order */
     size_t at;               /* the next record of it, in that order */
-    fw_engine *e;
     double fill_s;           /* time spent reading back and ordering buckets */
 };
 
@@ -336,14 +330,7 @@ static int replay_load(struct stream *s, fw_source *src, struct replay *rp, char
 static int replay_fill(struct replay *rp, char *err, size_t errn)
 {
     double t0 = wall_s();
-    fw_spill_sorted *next = &rp->buf[0];
-    if (rp->cur) {
-        rp->mark[rp->cur - rp->buf] = fw_engine_mark(rp->e);
-        next = &rp->buf[rp->cur == &rp->buf[0]];
-    }
-    fw_engine_wait_mark(rp->e, rp->mark[next - rp->buf]);
-    rp->cur = next;
-    if (fw_spill_read_sorted(rp->spill, rp->bucket++, offsetof(struct rrec, arrival_us), rp->cur,
+    if (fw_spill_read_sorted(rp->spill, rp->bucket++, offsetof(struct rrec, arrival_us), &rp->cur,
                              err, errn))
         return -1;
     rp->at = 0;
@@ -355,7 +342,7 @@ static int replay_fill(struct replay *rp, char *err, size_t errn)
  * with a message in err). */
 static const struct rrec *replay_next(struct replay *rp, char *err, size_t errn)
 {
-    while (!rp->cur || rp->at == rp->cur->len) {
+    while (rp->at == rp->cur.len) {
         if (rp->bucket == fw_spill_buckets(rp->spill))
             return NULL;
         if (replay_fill(rp, err, errn))
@@ -363,13 +350,13 @@ static const struct rrec *replay_next(struct replay *rp, char *err, size_t errn)
     }
     /* The order jumps around the bucket: fetch a few records ahead (each
      * spans two cache lines) so that the engine does not wait on memory. */
-    if (rp->at + 8 < rp->cur->len) {
-        const char *ahead = (const char *)((const struct rrec *)rp->cur->recs +
-                                           (uint32_t)rp->cur->order[rp->at + 8]);
+    if (rp->at + 8 < rp->cur.len) {
+        const char *ahead = (const char *)((const struct rrec *)rp->cur.recs +
+                                           (uint32_t)rp->cur.order[rp->at + 8]);
         __builtin_prefetch(ahead);
         __builtin_prefetch(ahead + sizeof(struct rrec) - 1);
     }
-    return (const struct rrec *)rp->cur->recs + (uint32_t)rp->cur->order[rp->at++];
+    return (const struct rrec *)rp->cur.recs + (uint32_t)rp->cur.order[rp->at++];
 }
 
 /* Skip the first pos records (a resumed run). */
@@ -391,8 +378,7 @@ static int replay_skip(struct replay *rp, uint64_t pos, char *err, size_t errn)
 static void replay_free(struct replay *rp)
 {
     fw_spill_free(rp->spill);
-    fw_spill_sorted_free(&rp->buf[0]);
-    fw_spill_sorted_free(&rp->buf[1]);
+    fw_spill_sorted_free(&rp->cur);
 }
 
 /* ---- checkpoints -------------------------------------------------------- */
@@ -820,7 +806,7 @@ int fw_cli_stream(int argc, char **argv)
         }
         stopped = stop_requested != 0;
     } else {
-        struct replay rp = {.e = &s.e};
+        struct replay rp = {0};
         if (replay_load(&s, src, &rp, err, sizeof err)) {
             fw_err("%s", err);
             replay_free(&rp);

@@ -103,18 +103,14 @@ static void detect(fw_engine *e, const fw_flow *f)
 #define RING 1024u
 #define BATCH 32u
 #define SPINS 2000
-#define PREFETCH 6u
 
 enum op_kind { OP_FLOW, OP_ADVANCE, OP_MINUTE, OP_CALL };
 
-/* 40 bytes.  A flow is handed over by reference (see fw_engine_split):
- * copied into the ring, it took 104 bytes an op, and the caller's stores
- * into slots the other core had just read stalled it on every flow. */
 struct op {
     uint8_t kind;
     double arrival; /* fw_engine_set_arrival at the time it was handed over */
     union {
-        const fw_flow *flow; /* OP_FLOW: the caller's, unchanged until done */
+        fw_flow flow;       /* OP_FLOW */
         struct {
             int64_t wm, max_ts;
         } adv;              /* OP_ADVANCE */
@@ -138,11 +134,6 @@ struct fw_engine_back {
     pthread_cond_t wake_producer, wake_consumer;
     pthread_t thread;
     fw_engine *e;
-    /* fw_engine_arrival while split: written by this thread at every op, so
-     * on a line of its own.  In fw_engine it shared a line with what the
-     * caller's thread reads and writes per flow (back, arrival), and the
-     * line moved between the cores at every op. */
-    _Alignas(64) double arrival_cur;
 };
 
 static void cpu_relax(void)
@@ -208,7 +199,7 @@ static void handed(struct fw_engine_back *b, bool now)
 static void back_flow(struct fw_engine_back *b, const fw_flow *f, double arrival)
 {
     struct op *o = slot(b, OP_FLOW, arrival);
-    o->u.flow = f;
+    o->u.flow = *f;
     handed(b, false);
 }
 
@@ -228,13 +219,12 @@ static void back_sync(struct fw_engine_back *b)
     wait_done(b, 0);
 }
 
-static void run_op(struct fw_engine_back *b, const struct op *o)
+static void run_op(fw_engine *e, const struct op *o)
 {
-    fw_engine *e = b->e;
-    b->arrival_cur = o->arrival;
+    e->arrival_cur = o->arrival;
     switch ((enum op_kind)o->kind) {
     case OP_FLOW:
-        detect(e, o->u.flow);
+        detect(e, &o->u.flow);
         break;
     case OP_ADVANCE:
         if (e->detector)
@@ -272,15 +262,7 @@ static void *back_main(void *arg)
                 return NULL; /* stopped, with nothing left */
         }
         while (t < h) {
-            /* The flows lie in the other core's cache: fetch a few ahead. */
-            if (t + PREFETCH < h) {
-                const struct op *ahead = &b->ring[(t + PREFETCH) & (RING - 1)];
-                if (ahead->kind == OP_FLOW) {
-                    __builtin_prefetch(ahead->u.flow);
-                    __builtin_prefetch((const char *)ahead->u.flow + sizeof(fw_flow) - 1);
-                }
-            }
-            run_op(b, &b->ring[t & (RING - 1)]);
+            run_op(b->e, &b->ring[t & (RING - 1)]);
             if (!(++t & (BATCH - 1)))
                 atomic_store_explicit(&b->tail, t, memory_order_release);
         }
@@ -308,10 +290,10 @@ int fw_engine_split(fw_engine *e)
         return -1;
     memset(b, 0, sizeof *b);
     b->e = e;
-    b->arrival_cur = e->arrival;
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->wake_producer, NULL);
     pthread_cond_init(&b->wake_consumer, NULL);
+    e->arrival_cur = e->arrival;
     if (pthread_create(&b->thread, NULL, back_main, b)) {
         pthread_cond_destroy(&b->wake_consumer);
         pthread_cond_destroy(&b->wake_producer);
@@ -330,17 +312,6 @@ void fw_engine_sync(fw_engine *e)
 {
     if (e->back)
         back_sync(e->back);
-}
-
-uint64_t fw_engine_mark(const fw_engine *e) { return e->back ? e->back->next : 0; }
-
-void fw_engine_wait_mark(fw_engine *e, uint64_t mark)
-{
-    struct fw_engine_back *b = e->back;
-    if (!b || b->tail_seen >= mark)
-        return;
-    publish(b);
-    wait_done(b, b->next - mark);
 }
 
 void fw_engine_call(fw_engine *e, void (*fn)(void *ctx, int64_t arg), void *ctx, int64_t arg)
@@ -371,7 +342,6 @@ static void back_stop(fw_engine *e)
     pthread_cond_destroy(&b->wake_consumer);
     pthread_cond_destroy(&b->wake_producer);
     pthread_mutex_destroy(&b->mu);
-    e->arrival_cur = b->arrival_cur;
     free(b);
     e->back = NULL;
     e->minutes.emit = e->sinks.minute;
@@ -386,10 +356,7 @@ void fw_engine_set_arrival(fw_engine *e, double wall_s)
         e->arrival_cur = wall_s;
 }
 
-double fw_engine_arrival(const fw_engine *e)
-{
-    return e->back ? e->back->arrival_cur : e->arrival_cur;
-}
+double fw_engine_arrival(const fw_engine *e) { return e->arrival_cur; }
 
 /* After cleaning: aggregate an accepted flow and move the watermark. */
 static enum fw_verdict accept(fw_engine *e, const fw_flow *f, uint64_t line, fw_faults faults)

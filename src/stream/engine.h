@@ -51,7 +51,7 @@ typedef struct fw_engine {
     bool defer_notes;          /* see fw_engine_defer_notes */
     struct fw_engine_back *back; /* the second thread (fw_engine_split), or NULL */
     double arrival;            /* fw_engine_set_arrival: the caller's thread */
-    double arrival_cur;        /* fw_engine_arrival on one thread (split: in back) */
+    double arrival_cur;        /* fw_engine_arrival: where the sinks run */
 } fw_engine;
 
 void fw_engine_init(fw_engine *e, const fw_engine_opts *o, const fw_engine_sinks *sinks);
@@ -91,12 +91,6 @@ void fw_engine_destroy(fw_engine *e);
  * order, so the results are identical.  The hand-over is a ring of 1,024
  * operations; the caller waits when it is full.
  *
- * A pushed flow is handed over by reference: once split, the caller keeps
- * each flow it pushes unchanged until the second thread is done with it,
- * that is until fw_engine_wait_mark returns for a mark taken after the push
- * (or fw_engine_sync).  The stream replay pushes from a minute's buffer and
- * refills a buffer only after waiting for the mark taken when it left it.
- *
  * fw_engine_sync waits until the second thread has done all it was given;
  * until the next push the caller may then read anything (statistics, sink
  * state).  fw_engine_finish, fw_engine_save and fw_engine_destroy sync
@@ -106,10 +100,6 @@ void fw_engine_destroy(fw_engine *e);
  */
 int fw_engine_split(fw_engine *e);
 void fw_engine_sync(fw_engine *e);
-/* A mark after everything pushed so far (0 on one thread), and a wait until
- * the second thread has done everything pushed before a mark. */
-uint64_t fw_engine_mark(const fw_engine *e);
-void fw_engine_wait_mark(fw_engine *e, uint64_t mark);
 /* Run fn(ctx, arg) in order with the flows pushed before and after it: on
  * the second thread when split (a store commit between two minutes, say),
  * at once otherwise. */

@@ -324,34 +324,10 @@ static void split_call(void *ctx, int64_t arg)
     split_log(ctx, "call %lld\n", (long long)arg);
 }
 
-/* Split, the second thread reads each pushed flow where it lies: records
- * are pushed from two small buffers used in turn, the way the replay does,
- * and a buffer is overwritten only after fw_engine_wait_mark for the mark
- * taken when it was left.  Without that wait the second thread, up to a
- * ring (1,024 flows) behind, would read records already overwritten. */
-struct split_buf {
-    fw_record r[2][64];
-    uint64_t mark[2];
-    unsigned cur, used;
-};
-
-static fw_record *split_slot(fw_engine *e, struct split_buf *b)
-{
-    if (b->used == 64) {
-        b->mark[b->cur] = fw_engine_mark(e);
-        b->cur ^= 1;
-        fw_engine_wait_mark(e, b->mark[b->cur]);
-        b->used = 0;
-    }
-    return &b->r[b->cur][b->used++];
-}
-
 /* Six minutes of traffic in time order with a SYN flood in minutes 2-3,
  * duplicates, and stragglers older than the allowed lateness. */
 static void run_split(bool split, struct split_seen *seen, fw_clean_stats *st)
 {
-    static struct split_buf buf;
-    memset(&buf, 0, sizeof buf);
     fw_config cfg;
     fw_config_defaults(&cfg);
     fw_engine e;
@@ -366,21 +342,19 @@ static void run_split(bool split, struct split_seen *seen, fw_clean_stats *st)
     for (int64_t t = 0; t < 360 * S; t += 20000, k++) {
         bool flood = t >= 130 * S && t < 200 * S;
         snprintf(raw, sizeof raw, "r%d", k);
-        fw_record *r = split_slot(&e, &buf);
-        *r = rec_at(t, flood ? 5000 + k % 3000 : 100 + k % 50, flood ? 7 : 3 + k % 9,
-                    flood ? FW_TCP_SYN : FW_TCP_ACK, raw);
+        fw_record r = rec_at(t, flood ? 5000 + k % 3000 : 100 + k % 50, flood ? 7 : 3 + k % 9,
+                             flood ? FW_TCP_SYN : FW_TCP_ACK, raw);
         if (flood)
-            r->flow.pkts_sent = 40;
+            r.flow.pkts_sent = 40;
         fw_engine_set_arrival(&e, (double)k);
-        fw_engine_push(&e, r);
+        fw_engine_push(&e, &r);
         if (k % 97 == 0)
-            fw_engine_push(&e, r); /* a duplicate */
+            fw_engine_push(&e, &r); /* a duplicate */
         if (k % 1013 == 0 && t > 150 * S) {
-            r = split_slot(&e, &buf);
-            *r = rec_at(t - 150 * S, 1, 2, FW_TCP_ACK, "straggler");
-            r->raw = raw; /* distinct text: not a duplicate */
+            r = rec_at(t - 150 * S, 1, 2, FW_TCP_ACK, "straggler");
+            r.raw = raw; /* distinct text: not a duplicate */
             snprintf(raw, sizeof raw, "late%d", k);
-            fw_engine_push(&e, r);
+            fw_engine_push(&e, &r);
         }
         if (k % 2000 == 0)
             fw_engine_call(&e, split_call, seen, k);
