@@ -93,7 +93,10 @@ fuzz: $(FUZZ_TARGETS)
 $(BUILD)/detect_bench: bench/detect_bench.c $(BUILD)/libfloodwatch.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfloodwatch.a $(LDLIBS)
 
-bench: $(BUILD)/floodwatch $(BUILD)/detect_bench
+$(BUILD)/decode_bench: bench/decode_bench.c $(BUILD)/libfloodwatch.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfloodwatch.a $(LDLIBS)
+
+bench: $(BUILD)/floodwatch $(BUILD)/detect_bench $(BUILD)/decode_bench
 	bench/run.sh
 	bench/stream.sh
 	bench/windows.sh
