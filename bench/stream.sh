@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Stream benchmarks: throughput of `stream --speed max` on the seed-size file,
 # the detection stage alone (bench/detect_bench), arrival-to-incident latency,
-# and resident memory with 1M distinct sources inside one window.
-# and the reader alone (bench/decode_bench: CSV split and decode in memory).
+# resident memory with 1M distinct sources inside one window, and the reader
+# alone (bench/decode_bench: CSV split and decode in memory).
 # Usage: bench/stream.sh   (after make build/floodwatch build/detect_bench build/decode_bench)
 # Writes bench/out/stream.md.
 set -euo pipefail
