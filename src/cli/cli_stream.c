@@ -256,13 +256,12 @@ struct replay {
 static int replay_add(struct stream *s, struct replay *rp, const fw_record *rec, uint64_t *rng,
                       uint64_t spread, fw_faults qmask, char *err, size_t errn)
 {
-    if (rec->faults & qmask) {
-        /* Judged and counted now, while its raw text exists; its minute's
-         * data quality is noted when the replay reaches its time. */
+    /* Judged and counted now, while its raw text exists; its minute's data
+     * quality is noted when the replay reaches its time. */
+    if (rec->faults & qmask)
         fw_engine_push(&s->e, rec);
-        if (!fw_faults_have_time(rec->faults))
-            return 0;
-    }
+    if (!fw_prespill_wanted(rec, qmask))
+        return 0;
     int64_t arrival = rec->flow.ts_us;
     if (spread)
         arrival += (int64_t)(splitmix(rng) % (spread + 1));
